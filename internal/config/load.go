@@ -1,0 +1,459 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wardsec/ward/internal/secret"
+)
+
+// EnvVar names the environment variable that points at the configuration
+// file when --config is not given.
+const EnvVar = "WARD_CONFIG"
+
+// DefaultFile is the configuration read when neither --config nor
+// $WARD_CONFIG is set.
+const DefaultFile = "ward.yaml"
+
+// DefaultUnusedAfter is policy.unused_after when the file does not set it.
+const DefaultUnusedAfter = 90 * 24 * time.Hour
+
+// Error is a problem in a configuration file, with the line it is on and
+// the form that is expected. Its message never holds a secret value.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// Errors is every problem found in one file, reported together so a user
+// can fix them in one pass.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Resolve picks the configuration file: flag, then $WARD_CONFIG, then
+// ./ward.yaml.
+func Resolve(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv(EnvVar); env != "" {
+		return env
+	}
+	return DefaultFile
+}
+
+// Load reads, parses and validates the configuration at path, resolving
+// secret references. The store path is made relative to the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("configuration %s not found: run `ward init` to write one, "+
+				"or pass --config FILE or set %s", path, EnvVar)
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+type rawConfig struct {
+	Store  string `yaml:"store"`
+	Policy struct {
+		UnusedAfter string `yaml:"unused_after"`
+	} `yaml:"policy"`
+	PHI struct {
+		Tables  []string `yaml:"tables"`
+		Columns []string `yaml:"columns"`
+	} `yaml:"phi"`
+	Sources []rawSource `yaml:"sources"`
+	Owners  []rawOwner  `yaml:"owners"`
+}
+
+type rawSource struct {
+	Name     string `yaml:"name"`
+	Type     string `yaml:"type"`
+	DSN      string `yaml:"dsn"`
+	Password string `yaml:"password"`
+	HBAFile  string `yaml:"hba_file"`
+}
+
+type rawOwner struct {
+	Account string   `yaml:"account"`
+	Owner   string   `yaml:"owner"`
+	Purpose string   `yaml:"purpose"`
+	Needs   []string `yaml:"needs"`
+}
+
+// Parse validates data read from path. It is separate from Load so it can
+// be fuzzed and tested without files.
+func Parse(path string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &Error{File: path, Line: yamlLine(err), Msg: "not valid YAML: " + yamlMsg(err)}
+	}
+	var raw rawConfig
+	if doc.Kind != 0 {
+		// A second pass with KnownFields reports misspelt keys with their
+		// line instead of ignoring them.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&raw); err != nil {
+			return nil, &Error{File: path, Line: yamlLine(err), Msg: yamlMsg(err)}
+		}
+	}
+
+	v := validator{file: path, dir: filepath.Dir(path), root: rootMapping(&doc)}
+	c := &Config{Path: path, Hash: hashOf(data)}
+	c.Store = raw.Store
+	if c.Store == "" {
+		c.Store = "ward.db"
+	}
+	if !filepath.IsAbs(c.Store) {
+		c.Store = filepath.Join(v.dir, c.Store)
+	}
+	c.Policy = v.policy(raw)
+	c.PHI = PHIPatterns{Tables: raw.PHI.Tables, Columns: raw.PHI.Columns}
+	v.patterns("tables", raw.PHI.Tables, 2, 3)
+	v.patterns("columns", raw.PHI.Columns, 3, 4)
+	c.Sources = v.sources(raw.Sources)
+	c.Owners = v.owners(raw.Owners, c.Sources)
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return c, nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlLine(err error) int {
+	m := lineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// quotedRE matches the values that yaml.v3 quotes in its type errors;
+// they are dropped because a misplaced value may be a secret.
+var (
+	quotedRE   = regexp.MustCompile("`[^`]*`|![^ ]*")
+	unmarshaRE = regexp.MustCompile(`cannot unmarshal .* into (\S+)`)
+)
+
+// typeNames says in the file's terms what each internal type expects.
+var typeNames = map[string]string{
+	"config.rawConfig":   "a mapping with store, policy, phi, sources and owners",
+	"[]config.rawSource": "a list of sources",
+	"[]config.rawOwner":  "a list of owners",
+	"config.rawSource":   "a mapping with name, type, dsn, password and hba_file",
+	"config.rawOwner":    "a mapping with account, owner, purpose and needs",
+	"[]string":           "a list of strings",
+	"string":             "a single value",
+}
+
+func yamlMsg(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	msg = strings.TrimSpace(lineRE.ReplaceAllString(msg, ""))
+	msg = strings.TrimPrefix(msg, ": ")
+	if m := unmarshaRE.FindStringSubmatch(msg); m != nil {
+		want := typeNames[m[1]]
+		if want == "" {
+			want = "another kind of value"
+		}
+		return "wrong kind of value here: expected " + want
+	}
+	return quotedRE.ReplaceAllString(msg, "a value")
+}
+
+func hashOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func rootMapping(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		return doc.Content[0]
+	}
+	return nil
+}
+
+// validator collects every error of a file, with lines taken from the
+// YAML node tree.
+type validator struct {
+	file string
+	dir  string
+	root *yaml.Node
+	errs Errors
+}
+
+func (v *validator) fail(line int, field, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.file, Line: line, Field: field,
+		Msg: fmt.Sprintf(format, args...)})
+}
+
+// child returns the value node of key in mapping m, or nil.
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func item(seq *yaml.Node, i int) *yaml.Node {
+	if seq == nil || seq.Kind != yaml.SequenceNode || i >= len(seq.Content) {
+		return nil
+	}
+	return seq.Content[i]
+}
+
+func lineOf(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}
+
+func (v *validator) policy(raw rawConfig) Policy {
+	p := Policy{UnusedAfter: DefaultUnusedAfter}
+	if s := raw.Policy.UnusedAfter; s != "" {
+		d, err := ParseDuration(s)
+		if err != nil {
+			v.fail(lineOf(child(child(v.root, "policy"), "unused_after")),
+				"policy.unused_after", "%v", err)
+		} else {
+			p.UnusedAfter = d
+		}
+	}
+	return p
+}
+
+// patterns checks that each PHI pattern has between min and max
+// dot-separated parts, none empty.
+func (v *validator) patterns(key string, pats []string, min, max int) {
+	seq := child(child(v.root, "phi"), key)
+	forms := map[string]string{
+		"tables":  "SCHEMA.TABLE or DATABASE.SCHEMA.TABLE, such as clinical.*",
+		"columns": "SCHEMA.TABLE.COLUMN or DATABASE.SCHEMA.TABLE.COLUMN, such as *.*.ssn",
+	}
+	for i, p := range pats {
+		parts := strings.Split(p, ".")
+		bad := len(parts) < min || len(parts) > max
+		for _, part := range parts {
+			bad = bad || part == ""
+		}
+		if bad {
+			v.fail(lineOf(item(seq, i)), fmt.Sprintf("phi.%s[%d]", key, i),
+				"%q: write %s (one part per name level; * matches within a part)", p, forms[key])
+		}
+	}
+}
+
+// ParseDuration reads a policy duration: a whole number followed by d
+// (days), w (weeks) or h (hours), such as "90d".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 {
+		return 0, fmt.Errorf("%q is not a duration: write a number and a unit, such as 90d, 12w or 36h", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a duration: write a positive number and a unit, such as 90d, 12w or 36h", s)
+	}
+	switch s[len(s)-1] {
+	case 'h':
+		return time.Duration(n) * time.Hour, nil
+	case 'd':
+		return time.Duration(n) * 24 * time.Hour, nil
+	case 'w':
+		return time.Duration(n) * 7 * 24 * time.Hour, nil
+	}
+	return 0, fmt.Errorf("%q has an unknown unit: use d (days), w (weeks) or h (hours), such as 90d", s)
+}
+
+// SourceTypes lists the source types this version of ward can scan.
+var SourceTypes = []string{"postgres"}
+
+func (v *validator) sources(raws []rawSource) []Source {
+	seq := child(v.root, "sources")
+	seen := map[string]int{}
+	var out []Source
+	for i, r := range raws {
+		n := item(seq, i)
+		field := fmt.Sprintf("sources[%d]", i)
+		src := Source{Name: r.Name, Type: r.Type, DSN: r.DSN, Line: lineOf(n)}
+		src.HBAFile = r.HBAFile
+		if src.HBAFile != "" && !filepath.IsAbs(src.HBAFile) {
+			src.HBAFile = filepath.Join(v.dir, src.HBAFile)
+		}
+		switch {
+		case r.Name == "":
+			v.fail(lineOf(n), field+".name", "missing: give each source a short name such as ehr")
+		case strings.Contains(r.Name, "/"):
+			v.fail(lineOf(child(n, "name")), field+".name",
+				"%q contains '/': source names are the first part of account IDs, so they cannot hold '/'", r.Name)
+		default:
+			if first, dup := seen[r.Name]; dup {
+				v.fail(lineOf(child(n, "name")), field+".name",
+					"%q is already the name of the source on line %d: names must be unique", r.Name, first)
+			}
+			seen[r.Name] = lineOf(child(n, "name"))
+		}
+		if !contains(SourceTypes, r.Type) {
+			v.fail(lineOf(child(n, "type")), field+".type",
+				"%q is not a known source type: use one of %s", r.Type, strings.Join(SourceTypes, ", "))
+		}
+		if r.Type == "postgres" {
+			v.checkDSN(child(n, "dsn"), field+".dsn", r.DSN)
+		}
+		if r.Password != "" {
+			val, err := v.resolveSecret(r.Password)
+			if err != nil {
+				v.fail(lineOf(child(n, "password")), field+".password", "%v", err)
+			}
+			src.Password = val
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDSN refuses a connection string that holds a password, in URL or
+// key=value form, and reports it without echoing the value.
+func (v *validator) checkDSN(n *yaml.Node, field, dsn string) {
+	line := lineOf(n)
+	if dsn == "" {
+		v.fail(line, field, "missing: write postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full")
+		return
+	}
+	const advice = "a password inside the DSN would sit in clear text in the file; " +
+		"remove it and set `password: ${env:NAME}` or `password: ${file:PATH}` on the source"
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			// url.Parse errors quote the input, which may hold a password.
+			v.fail(line, field, "not a valid URL: write postgres://USER@HOST:PORT/DATABASE")
+			return
+		}
+		if _, has := u.User.Password(); has {
+			v.fail(line, field, "holds a password: %s", advice)
+		}
+		if u.Query().Has("password") {
+			v.fail(line, field, "holds a password parameter: %s", advice)
+		}
+		return
+	}
+	for _, kv := range strings.Fields(dsn) {
+		if k, _, ok := strings.Cut(kv, "="); ok && strings.EqualFold(strings.TrimSpace(k), "password") {
+			v.fail(line, field, "holds password=: %s", advice)
+		}
+	}
+}
+
+var refRE = regexp.MustCompile(`^\$\{(env|file):([^}]+)\}$`)
+
+// resolveSecret turns a ${env:NAME} or ${file:PATH} reference into the
+// secret it names. Anything else is a literal and is refused.
+func (v *validator) resolveSecret(ref string) (secret.Value, error) {
+	m := refRE.FindStringSubmatch(strings.TrimSpace(ref))
+	if m == nil {
+		return secret.Value{}, errors.New("a literal secret is refused: a password written in " +
+			"ward.yaml would be readable by anyone who can read the file or its backups; " +
+			"write ${env:NAME} to read it from an environment variable or ${file:PATH} " +
+			"to read it from a file (relative to this configuration)")
+	}
+	kind, name := m[1], strings.TrimSpace(m[2])
+	if kind == "env" {
+		val, ok := os.LookupEnv(name)
+		if !ok || val == "" {
+			return secret.Value{}, fmt.Errorf("environment variable %s is not set (referenced as ${env:%s})", name, name)
+		}
+		return secret.New(val), nil
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(v.dir, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("cannot read secret file %s: %v", path, errors.Unwrap(err))
+	}
+	val := strings.TrimRight(string(b), "\r\n")
+	if val == "" {
+		return secret.Value{}, fmt.Errorf("secret file %s is empty", path)
+	}
+	return secret.New(val), nil
+}
+
+func (v *validator) owners(raws []rawOwner, sources []Source) []Owner {
+	seq := child(v.root, "owners")
+	names := map[string]bool{}
+	for _, s := range sources {
+		names[s.Name] = true
+	}
+	var out []Owner
+	for i, r := range raws {
+		n := item(seq, i)
+		field := fmt.Sprintf("owners[%d]", i)
+		src, native, ok := strings.Cut(r.Account, "/")
+		switch {
+		case !ok || src == "" || native == "":
+			v.fail(lineOf(child(n, "account")), field+".account",
+				"%q is not an account ID: write SOURCE/NAME, such as ehr/etl_loader", r.Account)
+		case !names[src]:
+			v.fail(lineOf(child(n, "account")), field+".account",
+				"source %q is not defined under sources", src)
+		}
+		out = append(out, Owner{Account: r.Account, Owner: r.Owner, Purpose: r.Purpose,
+			Needs: r.Needs, Line: lineOf(n)})
+	}
+	return out
+}
