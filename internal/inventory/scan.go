@@ -17,8 +17,12 @@ type SourceResult struct {
 	// failed (nothing collected).
 	Status string `json:"status"`
 	// Error says, without any secret, why the source failed or is partial.
-	Error    string    `json:"error,omitempty"`
-	Snapshot *Snapshot `json:"-"`
+	Error string `json:"error,omitempty"`
+	// UncheckedRules lists rules that could not be evaluated on this
+	// source for lack of data (such as the pg_hba rules); their earlier
+	// findings must not be taken as resolved.
+	UncheckedRules []string  `json:"unchecked_rules,omitempty"`
+	Snapshot       *Snapshot `json:"-"`
 }
 
 // ScanResult is one run of ward scan over every configured source.

@@ -1,0 +1,46 @@
+# ward: the two commands that do everything are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+WARD_CORPUS ?= $(abspath ../shared/corpus)
+export WARD_CORPUS
+
+.PHONY: all build test test-deps vet unit bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ward ./cmd/ward
+
+# test installs what the tests need (PostgreSQL and pgaudit from the OS
+# packages, when missing), vets, then runs every test, the real-server
+# ones included.
+test: test-deps vet unit
+
+test-deps:
+	@bash demo/deps.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+# bench runs the Go benchmarks; set BENCH to pick some (make bench BENCH=Grants).
+BENCH ?= .
+bench: test-deps
+	$(GO) test -run=NONE -bench='$(BENCH)' -benchmem ./...
+
+# fuzz runs each fuzz target for FUZZTIME (default 30s). New corpus entries go
+# to the Go build cache, never to the read-only shared corpus.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run=NONE -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf bin
+
+include demo/Makefile.inc

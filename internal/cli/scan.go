@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardsec/ward/internal/config"
+	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/report"
+	"github.com/wardsec/ward/internal/scan"
+	"github.com/wardsec/ward/internal/store"
+)
+
+type scanFlags struct {
+	format string
+	output string
+	failOn string
+}
+
+func newScan(env *Env, g *globalFlags) *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Discover accounts, evaluate the rules, store and report",
+		Long: `scan reads every source in the configuration (read-only), classifies its
+logins as service, human or unknown, marks what can reach PHI, evaluates the
+rules, stores the result and prints a summary.
+
+A source that cannot be reached, or a database that cannot be read, is
+reported and the scan exits 2; the other sources are still scanned, and the
+findings of a source that could not be scanned are kept as they were.`,
+		Example: `  ward scan
+  ward scan --format html -o report.html
+  ward scan --format json -o scan.json --fail-on high
+  ward scan -c /etc/ward/ward.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd, env, g, f)
+		},
+	}
+	cmd.Flags().StringVarP(&f.format, "format", "f", "text", "output format: text, json or html")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
+	cmd.Flags().StringVar(&f.failOn, "fail-on", "",
+		"exit 1 when a finding has this severity or higher: critical, high, medium, low, info")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
+	var failOn inventory.Severity
+	if f.failOn != "" {
+		s, err := inventory.ParseSeverity(f.failOn)
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("--fail-on: %w", err))
+		}
+		failOn = s
+	}
+	var write report.Func
+	if f.format != "text" {
+		w, err := report.Writer(f.format)
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("--format: %w", err))
+		}
+		write = w
+	}
+
+	cfg, err := config.Load(config.Resolve(g.config))
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	if len(cfg.Sources) == 0 {
+		return withCode(ExitError, fmt.Errorf("%s lists no sources: add one under sources (see `ward init`)", cfg.Path))
+	}
+	ctx := cmd.Context()
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("open store %s: %w", cfg.Store, err))
+	}
+	defer st.Close()
+
+	prog := startProgress(env.Stderr, isTerminal(env.Stderr))
+	prog.Set("loading configuration")
+	res, err := scan.Run(ctx, scan.Options{
+		Config:   cfg,
+		Registry: scan.DefaultRegistry(),
+		Log:      g.logger(env.Stderr),
+		Version:  env.Version,
+		Progress: prog.Set,
+	})
+	if err == nil {
+		prog.Set("saving results")
+		err = st.SaveScan(ctx, res)
+	}
+	prog.Stop()
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+
+	out := cmd.OutOrStdout()
+	switch {
+	case write == nil:
+		err = report.WriteText(out, res, report.TextOptions{Color: isTerminal(out)})
+	case f.output == "":
+		err = write(out, res)
+	default:
+		err = writeFileAtomic(f.output, func(w *os.File) error { return write(w, res) })
+		if err == nil {
+			err = report.WriteText(out, res, report.TextOptions{Color: isTerminal(out),
+				ReportPath: absPath(f.output)})
+		}
+	}
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("write report: %w", err))
+	}
+
+	if res.Partial() {
+		return withCode(ExitError, fmt.Errorf("the scan was partial: %s", partialSummary(res)))
+	}
+	if failOn != "" {
+		for _, fd := range res.Findings {
+			if fd.Severity.AtLeast(failOn) {
+				return errFindings
+			}
+		}
+	}
+	return nil
+}
+
+func partialSummary(res *inventory.ScanResult) string {
+	msg := ""
+	for _, s := range res.Sources {
+		if s.Status == inventory.StatusComplete {
+			continue
+		}
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("source %s %s: %s", s.Name, s.Status, s.Error)
+	}
+	return msg
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// writeFileAtomic writes through a temporary file in the same directory
+// and renames it into place, so a failed write never leaves half a report.
+func writeFileAtomic(path string, fill func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ward-report-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
