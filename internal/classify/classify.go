@@ -174,7 +174,9 @@ const maxSettingHints = 2
 
 func attributeSignals(lx *lexicon, at inventory.Attributes) []signal {
 	var out []signal
-	if at.Replication {
+	// A superuser has REPLICATION whatever it is used for, so only a
+	// non-superuser's REPLICATION says "replication or CDC job".
+	if at.Replication && !at.Superuser {
 		out = append(out, signal{service, 3, "REPLICATION attribute"})
 	}
 	if at.ConnLimit > 0 {

@@ -101,6 +101,11 @@ func (e *eval) superuserTargets(a *inventory.Account) []target {
 		if !at.has(a.Attributes) || e.needs(a, at.name, at.column) {
 			continue
 		}
+		// A superuser holds every other power anyway: one finding on the
+		// superuser attribute says it all, and its fix removes the rest.
+		if a.Attributes.Superuser && at.name != "superuser" {
+			continue
+		}
 		out = append(out, target{
 			resource: at.name,
 			evidence: e.attrEvidence(a, at),

@@ -61,6 +61,16 @@ func TestSuperuserService(t *testing.T) {
 			want: []got{{"ehr/app_svc", "superuser", high}},
 		},
 		{
+			// A superuser has every other power anyway; one finding on
+			// superuser is the whole story (the bootstrap postgres role
+			// has all four attributes).
+			name: "superuser implies the other attributes",
+			snap: snap(with(svc("app_svc"), superuser, replication, func(a *inventory.Account) {
+				a.Attributes.CreateRole, a.Attributes.BypassRLS = true, true
+			})),
+			want: []got{{"ehr/app_svc", "superuser", high}},
+		},
+		{
 			name: "superuser with PHI grant is raised",
 			snap: snap(with(svc("app_svc"), superuser, grants(phiGrant("ehr.clinical.patient")))),
 			want: []got{{"ehr/app_svc", "superuser", crit}},
