@@ -14,8 +14,6 @@ const (
 	topSep      = 2
 	topSevW     = 8 // "CRITICAL"
 	topPHIW     = 3 // "PHI"
-	topRuleMax  = 14
-	topTitleMin = 24
 )
 
 func (t *textWriter) top(r *inventory.ScanResult, n int) {
@@ -33,53 +31,31 @@ func (t *textWriter) top(r *inventory.ScanResult, n int) {
 	fs = fs[:min(n, len(fs))]
 	t.line(t.p.bold(fmt.Sprintf("Top findings (%d of %d)", len(fs), len(r.Findings))))
 
-	rows := make([][4]string, 0, len(fs))
+	// Each finding takes two lines: what and where on the first, with the
+	// rule ID and account never cut; the title below it. Only the
+	// resource and the title give way to the line width.
+	indent := strings.Repeat(" ", topIndent)
+	titleIndent := indent + strings.Repeat(" ", topSevW+topSep+topPHIW+topSep)
 	for _, f := range fs {
-		rows = append(rows, [4]string{clean(f.RuleID), clean(findingSubject(f)),
-			clean(f.Resource), clean(f.Title)})
-	}
-	ruleW, subjW, resW, titleW := topWidths(rows)
-	line := func(sev, phi, rule, subj, res, title string) string {
-		cols := []string{sev, phi, pad(truncEnd(rule, ruleW), ruleW),
-			pad(truncMiddle(subj, subjW), subjW), pad(truncMiddle(res, resW), resW),
-			truncEnd(title, titleW)}
-		return strings.TrimRight(strings.Repeat(" ", topIndent)+
-			strings.Join(cols, strings.Repeat(" ", topSep)), " ")
-	}
-	t.line(line(pad("SEVERITY", topSevW), "PHI", "RULE", "ACCOUNT/SOURCE", "RESOURCE", "TITLE"))
-	for i, f := range fs {
 		sev := t.p.severity(f.Severity, pad(strings.ToUpper(clean(string(f.Severity))), topSevW))
 		phi := "   "
 		if f.PHI {
 			phi = t.p.paint(magenta, "PHI")
 		}
-		row := rows[i]
-		t.line(line(sev, phi, row[0], row[1], row[2], row[3]))
+		lead := topIndent + topSevW + topPHIW + 2*topSep
+		rule := truncEnd(clean(f.RuleID), textWidth-lead-40)
+		subj := truncMiddle(clean(findingSubject(f)), textWidth-lead-width(rule)-2-topSep-12)
+		head := rule + "  " + subj
+		used := lead + width(head) + topSep
+		res := ""
+		if f.Resource != "" {
+			res = truncMiddle(clean(f.Resource), max(textWidth-used, 12))
+		}
+		sep := strings.Repeat(" ", topSep)
+		t.line(strings.TrimRight(indent+sev+sep+phi+sep+head+sep+res, " "))
+		t.line(titleIndent + truncEnd(clean(f.Title), textWidth-width(titleIndent)))
 	}
 	t.line("")
-}
-
-// topWidths shares the width of a line between the rule, subject, resource
-// and title columns: each takes what it needs, the title keeps at least
-// topTitleMin columns, and when the subject and resource do not both fit
-// the longer of the two gives way first.
-func topWidths(rows [][4]string) (rule, subj, res, title int) {
-	rule, subj, res = len("RULE"), len("ACCOUNT/SOURCE"), len("RESOURCE")
-	for _, r := range rows {
-		rule = max(rule, width(r[0]))
-		subj = max(subj, width(r[1]))
-		res = max(res, width(r[2]))
-	}
-	rule = min(rule, topRuleMax)
-
-	free := textWidth - topIndent - topSevW - topPHIW - 5*topSep - rule
-	avail := free - topTitleMin
-	if subj+res > avail {
-		s := min(subj, max(avail/2, avail-res))
-		res = min(res, avail-s)
-		subj = s
-	}
-	return rule, subj, res, free - subj - res
 }
 
 // uncovered is one line of the Not covered section: the source, what was

@@ -145,9 +145,14 @@ func topRules(out string) []string {
 		return nil
 	}
 	var rules []string
-	for _, line := range strings.Split(section, "\n")[2:] {
+	for _, line := range strings.Split(section, "\n")[1:] {
 		if line == "" {
 			break
+		}
+		// A finding's first line starts at the indent; its title line is
+		// indented further.
+		if strings.HasPrefix(line, "   ") {
+			continue
 		}
 		f := strings.Fields(line)
 		if f[1] == "PHI" {
