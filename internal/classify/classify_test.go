@@ -132,7 +132,7 @@ func TestAttributeSignals(t *testing.T) {
 			want: service, reasons: []string{"REPLICATION attribute"}},
 		{name: "a superuser's replication says nothing",
 			account: with("x9", func(at *inventory.Attributes) { at.Replication, at.Superuser = true, true }),
-			want: inventory.KindUnknown, absent: []string{"REPLICATION"}},
+			want:    inventory.KindUnknown, absent: []string{"REPLICATION"}},
 		{name: "connection limit alone", account: with("x9", func(at *inventory.Attributes) { at.ConnLimit = 20 }),
 			want: inventory.KindUnknown, reasons: []string{"connection limit 20"}},
 		{name: "connection limit 0 says nothing",

@@ -10,10 +10,10 @@ import (
 
 // Widths of the columns of the top findings, before the title.
 const (
-	topIndent   = 2
-	topSep      = 2
-	topSevW     = 8 // "CRITICAL"
-	topPHIW     = 3 // "PHI"
+	topIndent = 2
+	topSep    = 2
+	topSevW   = 8 // "CRITICAL"
+	topPHIW   = 3 // "PHI"
 )
 
 func (t *textWriter) top(r *inventory.ScanResult, n int) {
