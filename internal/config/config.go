@@ -61,5 +61,8 @@ type Owner struct {
 	// Needs lists attributes or roles the account is meant to have, such as
 	// "replication" or "pg_read_all_data".
 	Needs []string
-	Line  int
+	// Rotation records how the account's credential is rotated ("vault
+	// dynamic secret", "quarterly, ticket OPS-1234"); empty means no record.
+	Rotation string
+	Line     int
 }

@@ -111,10 +111,11 @@ type rawSource struct {
 }
 
 type rawOwner struct {
-	Account string   `yaml:"account"`
-	Owner   string   `yaml:"owner"`
-	Purpose string   `yaml:"purpose"`
-	Needs   []string `yaml:"needs"`
+	Account  string   `yaml:"account"`
+	Owner    string   `yaml:"owner"`
+	Purpose  string   `yaml:"purpose"`
+	Needs    []string `yaml:"needs"`
+	Rotation string   `yaml:"rotation"`
 }
 
 // Parse validates data read from path. It is separate from Load so it can
@@ -453,7 +454,7 @@ func (v *validator) owners(raws []rawOwner, sources []Source) []Owner {
 				"source %q is not defined under sources", src)
 		}
 		out = append(out, Owner{Account: r.Account, Owner: r.Owner, Purpose: r.Purpose,
-			Needs: r.Needs, Line: lineOf(n)})
+			Needs: r.Needs, Rotation: r.Rotation, Line: lineOf(n)})
 	}
 	return out
 }

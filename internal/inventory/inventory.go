@@ -115,6 +115,39 @@ type Resource struct {
 	PHIReason string `json:"phi_reason,omitempty"`
 	// RLS is true when row-level security is enabled on a table.
 	RLS bool `json:"rls,omitempty"`
+	// ForceRLS is true when FORCE ROW LEVEL SECURITY also binds the owner.
+	ForceRLS bool `json:"force_rls,omitempty"`
+	// Policies names the row-level security policies of a table.
+	Policies []string `json:"policies,omitempty"`
+}
+
+// Function is a function or procedure of a source, with what makes it
+// dangerous: SECURITY DEFINER lends its owner's rights to whoever may
+// execute it.
+type Function struct {
+	// Name is "database.schema.name(argument types)".
+	Name            string `json:"name"`
+	Owner           string `json:"owner"`
+	OwnerSuperuser  bool   `json:"owner_superuser"`
+	SecurityDefiner bool   `json:"security_definer"`
+	// SearchPathPinned is true when the function sets its own search_path.
+	SearchPathPinned bool   `json:"search_path_pinned"`
+	Language         string `json:"language,omitempty"`
+	// Executors lists the roles that hold EXECUTE directly, "PUBLIC"
+	// included, from the ACL (or the default ACL when it is NULL).
+	Executors []string `json:"executors"`
+}
+
+// DefaultPrivilege is one entry of ALTER DEFAULT PRIVILEGES: objects of
+// ObjectType later created by ForRole (in Schema, or anywhere when empty)
+// get Privileges for Grantee ("PUBLIC" for everyone).
+type DefaultPrivilege struct {
+	Database   string   `json:"database"`
+	ForRole    string   `json:"for_role"`
+	Schema     string   `json:"schema,omitempty"`
+	ObjectType string   `json:"object_type"`
+	Grantee    string   `json:"grantee"`
+	Privileges []string `json:"privileges"`
 }
 
 // HBARule is one line of pg_hba.conf.
@@ -186,6 +219,15 @@ type Snapshot struct {
 	Gaps              []Gap              `json:"gaps"`
 	// Sessions are open sessions seen at scan time, when readable.
 	Sessions []Session `json:"sessions,omitempty"`
+	// Functions are the functions of user schemas.
+	Functions []Function `json:"functions,omitempty"`
+	// DefaultPrivileges are the ALTER DEFAULT PRIVILEGES entries.
+	DefaultPrivileges []DefaultPrivilege `json:"default_privileges,omitempty"`
+	// PublicGrants are the privileges PUBLIC holds, so every role holds
+	// them. Built-in defaults (CONNECT and TEMPORARY on databases, EXECUTE
+	// on functions, USAGE on the public schema) are kept here once rather
+	// than copied into every account's grants.
+	PublicGrants []Grant `json:"public_grants,omitempty"`
 }
 
 // Complete reports whether every database of the snapshot was scanned.
