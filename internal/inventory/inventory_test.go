@@ -60,3 +60,34 @@ func TestCompleteAndPartial(t *testing.T) {
 		t.Errorf("result with a failed source is not partial")
 	}
 }
+
+func TestRedactSecrets(t *testing.T) {
+	const canary = "CANARY-ldap-bind-77"
+	s := &Snapshot{
+		Postgres: &PGSettings{
+			HBA: []HBARule{{Method: "ldap", Options: []string{
+				"ldapserver=ldap.example", "ldapbindpasswd=" + canary}}},
+			Overrides: []RoleSetting{{Role: "app", Name: "app.api_key", Value: canary},
+				{Role: "app", Name: "pgaudit.log", Value: "none"}},
+			Other: map[string]string{"password_encryption": "md5"},
+		},
+		Accounts: []Account{{Attributes: Attributes{Config: []string{
+			"app.secret_token=" + canary, "search_path=app"}}}},
+	}
+	s.RedactSecrets()
+	got := []string{s.Postgres.HBA[0].Options[1], s.Postgres.Overrides[0].Value,
+		s.Accounts[0].Attributes.Config[0]}
+	for _, g := range got {
+		if g == canary || len(g) > 0 && g[len(g)-len(Redacted):] != Redacted {
+			t.Errorf("not redacted: %q", g)
+		}
+	}
+	kept := []string{s.Postgres.HBA[0].Options[0], s.Postgres.Overrides[1].Value,
+		s.Accounts[0].Attributes.Config[1], s.Postgres.Other["password_encryption"]}
+	want := []string{"ldapserver=ldap.example", "none", "search_path=app", "md5"}
+	for i := range kept {
+		if kept[i] != want[i] {
+			t.Errorf("harmless value changed: %q, want %q", kept[i], want[i])
+		}
+	}
+}

@@ -61,8 +61,13 @@ func Run(ctx context.Context, opt Options) (*inventory.ScanResult, error) {
 		if opt.Progress != nil {
 			opt.Progress("scanning source " + src.Name)
 		}
-		sr := scanSource(ctx, opt.Registry, src, log.With("source", src.Name))
-		if sr.Snapshot != nil {
+		sr := scanSource(ctx, opt.Registry, src, log)
+		if sr.Snapshot == nil {
+			// Nothing was evaluated: no earlier finding of this source may be
+			// taken as resolved (the store also keeps them for a failed source).
+			sr.UncheckedRules = allRuleIDs()
+		} else {
+			sr.Snapshot.RedactSecrets()
 			matcher.Mark(sr.Snapshot)
 			classify.Classify(sr.Snapshot, cfg.Owners)
 			sr.UncheckedRules = uncheckedRules(sr.Snapshot)
@@ -121,6 +126,14 @@ func uncheckedRules(s *inventory.Snapshot) []string {
 		return rules.HBARules()
 	}
 	return nil
+}
+
+func allRuleIDs() []string {
+	var ids []string
+	for _, r := range rules.Catalog() {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 func sortFindings(fs []inventory.Finding) {
