@@ -133,6 +133,9 @@ type Function struct {
 	// SearchPathPinned is true when the function sets its own search_path.
 	SearchPathPinned bool   `json:"search_path_pinned"`
 	Language         string `json:"language,omitempty"`
+	// Extension names the extension the function belongs to, empty for
+	// functions created directly.
+	Extension string `json:"extension,omitempty"`
 	// Executors lists the roles that hold EXECUTE directly, "PUBLIC"
 	// included, from the ACL (or the default ACL when it is NULL).
 	Executors []string `json:"executors"`
@@ -242,6 +245,8 @@ func (s *Snapshot) Complete() bool {
 
 // Session is an open connection seen at scan time.
 type Session struct {
+	// PID is the server process of the session, 0 when not read.
+	PID         int       `json:"pid,omitempty"`
 	User        string    `json:"user"`
 	Database    string    `json:"database"`
 	Application string    `json:"application"`

@@ -36,6 +36,12 @@ func checks() map[string]checkFunc {
 		ruleAuditOff:    checkAuditLogging,
 		ruleNoOwner:     checkNoOwner,
 		ruleDirectGrant: checkDirectGrants,
+		rulePublicPHI:   checkPublicPHI,
+		ruleOwnsPHI:     checkServiceOwnsPHI,
+		ruleDefiner:     checkSecurityDefiner,
+		ruleRLSBypass:   checkRLSBypass,
+		ruleNoExpiry:    checkNoExpiry,
+		ruleExpiredRole: checkExpiredRoleActive,
 	}
 }
 
@@ -48,6 +54,12 @@ const (
 	ruleAuditOff    = "AUDIT-LOGGING-OFF"
 	ruleNoOwner     = "ACCT-NO-OWNER"
 	ruleDirectGrant = "PG-DIRECT-GRANTS"
+	rulePublicPHI   = "PG-PUBLIC-PHI-ACCESS"
+	ruleOwnsPHI     = "PG-SERVICE-OWNS-PHI"
+	ruleDefiner     = "PG-SECURITY-DEFINER-EXPOSED"
+	ruleRLSBypass   = "PG-RLS-BYPASS-SERVICE"
+	ruleNoExpiry    = "CRED-NO-EXPIRY-UNMANAGED"
+	ruleExpiredRole = "PG-EXPIRED-ROLE-ACTIVE"
 )
 
 // Evaluate runs every rule of the catalogue over in and returns the
@@ -88,6 +100,14 @@ type eval struct {
 	owners []config.Owner
 	// byName finds an account of the snapshot by its native name.
 	byName map[string]*inventory.Account
+	// byResource finds a resource of the snapshot by its name.
+	byResource map[string]*inventory.Resource
+	// public holds PUBLIC's privileges by privilege and resource.
+	public map[[2]string]bool
+	// members and schemaUsers are indexes that some checks build on first
+	// use; see membersOf and schemaUsersOf.
+	members     map[string][]memberRef
+	schemaUsers map[string][]string
 	// sourcePHI is true when any resource or grant of the source is PHI.
 	sourcePHI bool
 	// postgres is true when the snapshot comes from a PostgreSQL server.
@@ -99,11 +119,13 @@ type eval struct {
 func newEval(in Input, allData []string) *eval {
 	s := in.Snapshot
 	e := &eval{
-		snap:     s,
-		owners:   in.Owners,
-		byName:   make(map[string]*inventory.Account, len(s.Accounts)),
-		postgres: s.Postgres != nil || isPostgresType(s.Type),
-		allData:  allData,
+		snap:       s,
+		owners:     in.Owners,
+		byName:     make(map[string]*inventory.Account, len(s.Accounts)),
+		byResource: make(map[string]*inventory.Resource, len(s.Resources)),
+		public:     make(map[[2]string]bool, len(s.PublicGrants)),
+		postgres:   s.Postgres != nil || isPostgresType(s.Type),
+		allData:    allData,
 	}
 	for i := range s.Accounts {
 		a := &s.Accounts[i]
@@ -112,7 +134,12 @@ func newEval(in Input, allData []string) *eval {
 			e.sourcePHI = e.sourcePHI || g.PHI
 		}
 	}
-	for _, r := range s.Resources {
+	for _, g := range s.PublicGrants {
+		e.public[[2]string{strings.ToUpper(g.Privilege), g.Resource}] = true
+	}
+	for i := range s.Resources {
+		r := &s.Resources[i]
+		e.byResource[r.Name] = r
 		e.sourcePHI = e.sourcePHI || r.PHI
 	}
 	return e
@@ -131,6 +158,17 @@ func isPostgresType(t string) bool {
 // people through their memberships, which the rules judge on the members.
 func (e *eval) isLogin(a *inventory.Account) bool {
 	return !e.postgres || a.Attributes.CanLogin
+}
+
+// covers reports whether r's account-level findings judge a: a login of a
+// kind the rule covers. The bootstrap superuser is the cluster's own
+// administrative account and counts only when ward classified it as used
+// by software, as in PG-SUPERUSER-SERVICE.
+func (e *eval) covers(r Rule, a *inventory.Account) bool {
+	if !r.Applies(a.Kind) || !e.isLogin(a) {
+		return false
+	}
+	return !a.Attributes.Bootstrap || a.Kind == inventory.KindService
 }
 
 // owner returns the owners-file entry for a, matched on the account ID
@@ -312,7 +350,14 @@ func containsFold(list []string, s string) bool {
 // HBARules names the rules that read pg_hba lines. When a scan could not
 // read them, the store must not take these rules' earlier findings as
 // resolved.
-func HBARules() []string { return []string{ruleHBATrust, ruleMD5Password, ruleHBANoTLS} }
+func HBARules() []string {
+	return []string{ruleHBATrust, ruleMD5Password, ruleHBANoTLS, ruleNoExpiry}
+}
+
+// SessionRules names the rules that read the open sessions of a source.
+// When a scan could not read the sessions at all, the store must not take
+// these rules' earlier findings as resolved.
+func SessionRules() []string { return []string{ruleExpiredRole} }
 
 // SettingsRules names the rules that read a server's security settings,
 // pg_hba lines included.

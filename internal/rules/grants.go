@@ -102,8 +102,12 @@ func grantText(g inventory.Grant) string {
 // groupRoleName is the group role a fix moves an account's direct grants
 // to: the account's name with "_access", cut to PostgreSQL's 63-byte limit
 // on a character boundary.
-func groupRoleName(account string) string {
-	const suffix, limit = "_access", 63
+func groupRoleName(account string) string { return suffixedRole(account, "_access") }
+
+// suffixedRole appends suffix to a role name, cutting the name on a
+// character boundary so that the result fits PostgreSQL's 63-byte limit.
+func suffixedRole(account, suffix string) string {
+	const limit = 63
 	name := account
 	for len(name)+len(suffix) > limit {
 		_, size := utf8.DecodeLastRuneInString(name)
