@@ -53,6 +53,9 @@ func (m *Matcher) Mark(s *inventory.Snapshot) {
 			grants[g].PHI = mk.grant(phi, grants[g])
 		}
 	}
+	for g := range s.PublicGrants {
+		s.PublicGrants[g].PHI = mk.grant(phi, s.PublicGrants[g])
+	}
 }
 
 // markColumns marks the column resources and returns, for each table with

@@ -222,3 +222,19 @@ func TestReachesPHI(t *testing.T) {
 		})
 	}
 }
+
+// TestMarkPublicGrants checks that PUBLIC's privileges are marked like an
+// account's: a report must show that everyone can read a PHI table.
+func TestMarkPublicGrants(t *testing.T) {
+	m := newMatcher(t, config.PHIPatterns{})
+	s := testSnapshot()
+	s.PublicGrants = []inventory.Grant{
+		{Privilege: "SELECT", Resource: "ehr.clinical.patient", ResourceType: "table", Via: "PUBLIC"},
+		{Privilege: "CONNECT", Resource: "ehr", ResourceType: "database", Via: "PUBLIC"},
+	}
+	m.Mark(s)
+	if !s.PublicGrants[0].PHI || s.PublicGrants[1].PHI {
+		t.Errorf("PUBLIC grants marked %v, %v; want true (patient table), false (database)",
+			s.PublicGrants[0].PHI, s.PublicGrants[1].PHI)
+	}
+}
