@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +18,10 @@ import (
 )
 
 type scanFlags struct {
-	format string
-	output string
-	failOn string
+	format  string
+	output  string
+	failOn  string
+	newOnly bool
 }
 
 func newScan(env *Env, g *globalFlags) *cobra.Command {
@@ -31,20 +35,34 @@ rules, stores the result and prints a summary.
 
 A source that cannot be reached, or a database that cannot be read, is
 reported and the scan exits 2; the other sources are still scanned, and the
-findings of a source that could not be scanned are kept as they were.`,
+findings of a source that could not be scanned are kept as they were.
+
+Each source is compared with its previous scan: new, unchanged and resolved
+findings, accounts and grants added and removed. A partial scan resolves
+nothing; a source that failed is not compared.
+
+Suppressed findings (ward suppress, or the suppressions section of
+ward.yaml) are reported as suppressed and do not count for --fail-on until
+their suppression expires.`,
 		Example: `  ward scan
   ward scan --format html -o report.html
   ward scan --format json -o scan.json --fail-on high
+  ward scan --format sarif -o ward.sarif      # for code-scanning tools
+  ward scan --format csv -o findings.csv      # for spreadsheets
+  ward scan --new-only --fail-on high         # CI: fail only on what is new
   ward scan -c /etc/ward/ward.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd, env, g, f)
 		},
 	}
-	cmd.Flags().StringVarP(&f.format, "format", "f", "text", "output format: text, json or html")
+	cmd.Flags().StringVarP(&f.format, "format", "f", "text",
+		"output format: text, "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "",
 		"exit 1 when a finding has this severity or higher: critical, high, medium, low, info")
+	cmd.Flags().BoolVar(&f.newOnly, "new-only", false,
+		"with --fail-on, count only findings new in this scan (first seen, or back after being resolved)")
 	return cmd
 }
 
@@ -56,6 +74,10 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 			return withCode(ExitError, fmt.Errorf("--fail-on: %w", err))
 		}
 		failOn = s
+	}
+	if f.newOnly && failOn == "" {
+		return withCode(ExitError, errors.New("--new-only needs --fail-on: it says which "+
+			"findings --fail-on counts"))
 	}
 	var write report.Func
 	if f.format != "text" {
@@ -93,6 +115,10 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		prog.Set("saving results")
 		err = st.SaveScan(ctx, res)
 	}
+	if err == nil {
+		prog.Set("comparing with the previous scan")
+		err = compareAndSuppress(cmd, st, cfg, res)
+	}
 	prog.Stop()
 	if err != nil {
 		return withCode(ExitError, err)
@@ -118,13 +144,27 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 	if res.Partial() {
 		return withCode(ExitError, fmt.Errorf("the scan was partial: %s", partialSummary(res)))
 	}
-	if failOn != "" {
-		for _, fd := range res.Findings {
-			if fd.Severity.AtLeast(failOn) {
-				return errFindings
-			}
-		}
+	if failOn != "" && len(failing(res.Findings, failOn, f.newOnly, res.Changes)) > 0 {
+		return errFindings
 	}
+	return nil
+}
+
+// compareAndSuppress adds to a stored scan its changes since the previous
+// scan of each source and marks the findings that a suppression names.
+func compareAndSuppress(cmd *cobra.Command, st *store.Store, cfg *config.Config,
+	res *inventory.ScanResult) error {
+	ctx := cmd.Context()
+	changes, err := st.Changes(ctx, res.ID)
+	if err != nil {
+		return fmt.Errorf("compare with the previous scan: %w", err)
+	}
+	res.Changes = changes
+	stored, err := st.Suppressions(ctx)
+	if err != nil {
+		return err
+	}
+	applySuppressions(res.Findings, suppressionIndex(cfg.Suppressions, stored, time.Now()))
 	return nil
 }
 

@@ -22,6 +22,9 @@ type Config struct {
 	PHI     PHIPatterns
 	Sources []Source
 	Owners  []Owner
+	// Suppressions are accepted risks recorded in the file, beside those
+	// recorded in the store with `ward suppress`.
+	Suppressions []Suppression
 }
 
 // Policy holds the thresholds of the rules.
@@ -65,4 +68,21 @@ type Owner struct {
 	// dynamic secret", "quarterly, ticket OPS-1234"); empty means no record.
 	Rotation string
 	Line     int
+}
+
+// Suppression records that the risk a finding names is accepted, by whom,
+// why and until when. It is documentation, not a filter: the finding is
+// still reported, marked suppressed, and stops counting for --fail-on only
+// until the end of Until.
+type Suppression struct {
+	// Fingerprint is the finding's fingerprint, as `ward findings` shows it.
+	Fingerprint string
+	Reason      string
+	// Until is the last day on which the suppression applies, at midnight
+	// UTC. A date in the past is accepted: the suppression has expired and
+	// reports say so.
+	Until time.Time
+	// By is who accepted the risk.
+	By   string
+	Line int
 }

@@ -98,8 +98,9 @@ type rawConfig struct {
 		Tables  []string `yaml:"tables"`
 		Columns []string `yaml:"columns"`
 	} `yaml:"phi"`
-	Sources []rawSource `yaml:"sources"`
-	Owners  []rawOwner  `yaml:"owners"`
+	Sources      []rawSource      `yaml:"sources"`
+	Owners       []rawOwner       `yaml:"owners"`
+	Suppressions []rawSuppression `yaml:"suppressions"`
 }
 
 type rawSource struct {
@@ -118,9 +119,39 @@ type rawOwner struct {
 	Rotation string   `yaml:"rotation"`
 }
 
+type rawSuppression struct {
+	Fingerprint string `yaml:"fingerprint"`
+	Reason      string `yaml:"reason"`
+	Until       string `yaml:"until"`
+	By          string `yaml:"by"`
+}
+
+// LoadWithoutSecrets reads, parses and validates the configuration at path
+// like Load, but does not read the secrets it references: each source's
+// Password is left empty, and a reference is only checked for its form.
+// It is for the commands that read ward's store and never connect to a
+// source, so that they need no database password in their environment.
+func LoadWithoutSecrets(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("configuration %s not found: run `ward init` to write one, "+
+				"or pass --config FILE or set %s", path, EnvVar)
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return parse(path, data, false)
+}
+
 // Parse validates data read from path. It is separate from Load so it can
 // be fuzzed and tested without files.
 func Parse(path string, data []byte) (*Config, error) {
+	return parse(path, data, true)
+}
+
+// parse validates data read from path, resolving secret references when
+// resolve is set.
+func parse(path string, data []byte, resolve bool) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &Error{File: path, Line: yamlLine(err), Msg: "not valid YAML: " + yamlMsg(err)}
@@ -136,7 +167,8 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 
-	v := validator{file: path, dir: filepath.Dir(path), root: rootMapping(&doc)}
+	v := validator{file: path, dir: filepath.Dir(path), root: rootMapping(&doc),
+		skipSecrets: !resolve}
 	c := &Config{Path: path, Hash: hashOf(data)}
 	c.Store = raw.Store
 	if c.Store == "" {
@@ -151,6 +183,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	v.patterns("columns", raw.PHI.Columns, 3, 4)
 	c.Sources = v.sources(raw.Sources)
 	c.Owners = v.owners(raw.Owners, c.Sources)
+	c.Suppressions = v.suppressions(raw.Suppressions)
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
@@ -177,13 +210,15 @@ var (
 
 // typeNames says in the file's terms what each internal type expects.
 var typeNames = map[string]string{
-	"config.rawConfig":   "a mapping with store, policy, phi, sources and owners",
-	"[]config.rawSource": "a list of sources",
-	"[]config.rawOwner":  "a list of owners",
-	"config.rawSource":   "a mapping with name, type, dsn, password and hba_file",
-	"config.rawOwner":    "a mapping with account, owner, purpose and needs",
-	"[]string":           "a list of strings",
-	"string":             "a single value",
+	"config.rawConfig":        "a mapping with store, policy, phi, sources, owners and suppressions",
+	"[]config.rawSource":      "a list of sources",
+	"[]config.rawOwner":       "a list of owners",
+	"[]config.rawSuppression": "a list of suppressions",
+	"config.rawSource":        "a mapping with name, type, dsn, password and hba_file",
+	"config.rawOwner":         "a mapping with account, owner, purpose and needs",
+	"config.rawSuppression":   "a mapping with fingerprint, reason, until and by",
+	"[]string":                "a list of strings",
+	"string":                  "a single value",
 }
 
 func yamlMsg(err error) string {
@@ -219,6 +254,8 @@ type validator struct {
 	file string
 	dir  string
 	root *yaml.Node
+	// skipSecrets checks secret references for their form only.
+	skipSecrets bool
 	errs Errors
 }
 
@@ -410,6 +447,9 @@ func (v *validator) resolveSecret(ref string) (secret.Value, error) {
 			"ward.yaml would be readable by anyone who can read the file or its backups; " +
 			"write ${env:NAME} to read it from an environment variable or ${file:PATH} " +
 			"to read it from a file (relative to this configuration)")
+	}
+	if v.skipSecrets {
+		return secret.Value{}, nil
 	}
 	kind, name := m[1], strings.TrimSpace(m[2])
 	if kind == "env" {

@@ -86,6 +86,13 @@ type Finding struct {
 	PHI         bool      `json:"phi"`
 	FirstSeen   time.Time `json:"first_seen"`
 	LastSeen    time.Time `json:"last_seen"`
+	// ResolvedAt is set by the store on a tracked finding that a later
+	// complete scan of its source no longer reported; zero while open.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Suppression is the suppression that names the finding, active or
+	// expired; nil when none does. It is applied when the finding is
+	// reported, never stored with it.
+	Suppression *Suppression `json:"suppression,omitempty"`
 }
 
 // Fingerprint derives the stable identity of a finding from its rule,

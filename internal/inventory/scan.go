@@ -36,6 +36,9 @@ type ScanResult struct {
 	Sources     []SourceResult `json:"sources"`
 	Accounts    []Account      `json:"accounts"`
 	Findings    []Finding      `json:"findings"`
+	// Changes is what changed in each source since its previous scan; nil
+	// until the scan has been stored and compared.
+	Changes *Changes `json:"changes,omitempty"`
 }
 
 // Partial reports whether any source failed or was scanned only in part.

@@ -176,8 +176,41 @@ func (a aclArrays) entries() []aclEntry {
 	n := min(len(a.grantees), len(a.privileges), len(a.grantable))
 	out := make([]aclEntry, n)
 	for i := range n {
-		out[i] = aclEntry{Grantee: a.grantees[i], Privilege: a.privileges[i],
+		out[i] = aclEntry{Grantee: a.grantees[i], Privilege: internPrivilege(a.privileges[i]),
 			Grantable: a.grantable[i]}
 	}
 	return out
+}
+
+// internPrivilege returns the constant string for a privilege name, so
+// that the hundreds of thousands of ACL entries and grants of a large
+// estate share a dozen strings instead of holding one copy each.
+func internPrivilege(p string) string {
+	switch p {
+	case "SELECT":
+		return "SELECT"
+	case "INSERT":
+		return "INSERT"
+	case "UPDATE":
+		return "UPDATE"
+	case "DELETE":
+		return "DELETE"
+	case "TRUNCATE":
+		return "TRUNCATE"
+	case "REFERENCES":
+		return "REFERENCES"
+	case "TRIGGER":
+		return "TRIGGER"
+	case "USAGE":
+		return "USAGE"
+	case "CREATE":
+		return "CREATE"
+	case "CONNECT":
+		return "CONNECT"
+	case "TEMPORARY":
+		return "TEMPORARY"
+	case "EXECUTE":
+		return "EXECUTE"
+	}
+	return p
 }

@@ -156,6 +156,9 @@ func (c *Connector) hintServer(db string, e *pgconn.PgError) string {
 		return "retry later, or raise max_connections or the scanner's CONNECTION LIMIT"
 	case "57P03":
 		return "the server is starting up or shutting down; retry later"
+	case "55000":
+		return "the database stopped accepting connections after the scan listed it " +
+			"(ALTER DATABASE ... ALLOW_CONNECTIONS false); re-run the scan"
 	}
 	return ""
 }

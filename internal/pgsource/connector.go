@@ -24,6 +24,13 @@
 // Superusers and members of pg_read_all_data / pg_write_all_data are not
 // expanded onto every object: their power is reported as attributes.
 //
+// What PUBLIC holds is in Snapshot.PublicGrants, once. PUBLIC's built-in
+// defaults (CONNECT and TEMPORARY on databases, EXECUTE on functions,
+// USAGE on the schema named public) are there only; any other privilege
+// of PUBLIC was granted by someone and is also copied onto every account
+// with Via "PUBLIC", so that PHI reach shows on the account. An account's
+// effective privileges are its grants together with PublicGrants.
+//
 // The scanner needs no superuser; docs/scanner-role.md gives the minimal
 // role. Whatever it cannot read is reported as a Gap naming the grant that
 // would enable it.
@@ -80,6 +87,10 @@ type Connector struct {
 	// afterBegin, when set by tests, runs right after each read-only
 	// transaction starts.
 	afterBegin func(ctx context.Context, db string, tx pgx.Tx) error
+	// beforeDatabase, when set by tests, runs before each database after
+	// the first is connected to, so that a test can change the server
+	// between databases (drop one, revoke a privilege).
+	beforeDatabase func(ctx context.Context, db string) error
 }
 
 // New checks src and prepares a connector for it. It does not connect.

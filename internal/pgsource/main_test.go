@@ -134,6 +134,44 @@ CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
 CREATE FOREIGN TABLE etl.import_feed (line text) SERVER files OPTIONS (filename '/dev/null');
 ALTER FOREIGN TABLE etl.import_feed OWNER TO etl_owner;
 GRANT SELECT ON etl.import_feed TO PUBLIC;
+
+-- Row-level security: encounter has it without FORCE (its owner bypasses
+-- it), patient has it with FORCE; both have named policies.
+CREATE POLICY clinician_rows ON clinical.encounter USING (clinician = current_user);
+ALTER TABLE clinical.patient ENABLE ROW LEVEL SECURITY;
+ALTER TABLE clinical.patient FORCE ROW LEVEL SECURITY;
+CREATE POLICY registrar_all ON clinical.patient TO clinical_write USING (true);
+CREATE POLICY by_mrn ON clinical.patient FOR SELECT USING (mrn IS NOT NULL);
+
+-- A sequence granted to PUBLIC by hand: an explicit PUBLIC grant.
+GRANT SELECT ON SEQUENCE clinical.encounter_encounter_id_seq TO PUBLIC;
+
+-- A SECURITY DEFINER function done right: search_path pinned, EXECUTE
+-- taken from PUBLIC and given to one service.
+CREATE FUNCTION clinical.safe_lookup(p_mrn text) RETURNS text
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$SELECT full_name FROM clinical.patient WHERE mrn = p_mrn$$;
+REVOKE EXECUTE ON FUNCTION clinical.safe_lookup(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinical.safe_lookup(text) TO app_svc;
+
+-- Default privileges. Two database-wide rows for functions (edge 13),
+-- both revoking PUBLIC's EXECUTE (edge 14); a per-schema grant of SELECT
+-- on etl_owner's future tables; PUBLIC USAGE on its future sequences.
+ALTER DEFAULT PRIVILEGES FOR ROLE etl_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE research_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE etl_owner IN SCHEMA etl
+  GRANT SELECT ON TABLES TO clinical_read;
+ALTER DEFAULT PRIVILEGES FOR ROLE etl_owner GRANT USAGE ON SEQUENCES TO PUBLIC;
+
+-- Objects created after them: by etl_owner, the defaults apply; by
+-- postgres in the same schema, they do not.
+SET ROLE etl_owner;
+CREATE TABLE etl.loaded (id int);
+CREATE FUNCTION etl.transform() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE PROCEDURE etl.reload() LANGUAGE plpgsql AS $$BEGIN NULL; END$$;
+RESET ROLE;
+CREATE TABLE etl.by_postgres (id int);
+CREATE FUNCTION etl.by_postgres_fn() RETURNS int LANGUAGE sql AS 'SELECT 2';
 `
 
 // The research database, owned by a login role.
@@ -142,6 +180,10 @@ CREATE SCHEMA study;
 CREATE TABLE study.cohort (subject_id int, mrn text, dob date);
 GRANT USAGE ON SCHEMA study TO clinical_read;
 GRANT SELECT ON study.cohort TO clinical_read;
+-- Owned by pg_database_owner: research_owner holds it as the database's
+-- owner (edge 18).
+CREATE TABLE study.consent (subject_id int, signed date);
+ALTER TABLE study.consent OWNER TO pg_database_owner;
 `
 
 const estateHardened = `CREATE TABLE public.vault_keys (id int);`

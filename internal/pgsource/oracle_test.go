@@ -2,6 +2,7 @@ package pgsource
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -51,8 +52,6 @@ objs AS (
          ARRAY['EXECUTE']
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
-    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                    AND d.objid = p.oid AND d.deptype = 'e')
 ),
 checks AS (
   SELECT a.oid AS acct, a.rolname, o.kind, o.oid, o.attnum, o.res, p.priv
@@ -95,12 +94,13 @@ FROM checks k`
 // access is what ward computed for one account, resource and privilege.
 type access struct{ held, reachable bool }
 
-// computedAccess indexes a snapshot's grants. A column privilege is also
-// given by the same privilege on its table, as PostgreSQL does.
+// computedAccess indexes a snapshot's grants: each account's own, and
+// PUBLIC's, which every account holds. A column privilege is also given
+// by the same privilege on its table, as PostgreSQL does.
 func computedAccess(snap *inventory.Snapshot) map[[3]string]access {
 	out := map[[3]string]access{}
 	for _, a := range snap.Accounts {
-		for _, g := range a.Grants {
+		for _, g := range slices.Concat(a.Grants, snap.PublicGrants) {
 			k := [3]string{a.Name, g.Resource, g.Privilege}
 			v := out[k]
 			v.reachable = true
@@ -141,7 +141,10 @@ func lastDot(s string) int {
 
 // TestOracleHasPrivilege compares ward's Go computation with the server's
 // own privilege checks, for every login role (superusers excepted), every
-// object and every privilege of every scanned database. It covers edges
+// object (extension functions included) and every privilege of every
+// scanned database. What ward computes is an account's grants together
+// with the snapshot's PublicGrants: PUBLIC's built-in defaults are kept
+// only there. It covers edges
 // 15 (column grants), 16 (inherited grants), 18 (pg_database_owner) and
 // 22 (OID-based checks) at once, and the SET ROLE reach of NOINHERIT
 // memberships.

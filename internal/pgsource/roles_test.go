@@ -43,7 +43,7 @@ func fixtureResult(f catalogFixture, version int) (map[string][]string, map[stri
 			accounts = append(accounts, r.OID)
 		}
 	}
-	grants := computeGrants(g, accounts, f.Objects)
+	grants, _ := computeGrants(accounts, []aclBatch{{graph: g, objects: f.Objects}})
 	members := map[string][]string{}
 	lines := map[string][]string{}
 	for _, oid := range accounts {
@@ -215,7 +215,8 @@ func TestComputeGrantsMergesGrantors(t *testing.T) {
 		{Grantee: 101, Privilege: "SELECT", Grantable: true},
 		{Grantee: 101, Privilege: "INSERT"},
 	}}}
-	got := computeGrants(newRoleGraph(150000, roles, nil), []uint32{100, 101}, objs)
+	got, _ := computeGrants([]uint32{100, 101},
+		[]aclBatch{{graph: newRoleGraph(150000, roles, nil), objects: objs}})
 	lines := grantLines(inventory.Account{Grants: got[101]}, "", true)
 	sort.Strings(lines)
 	want := []string{"db.s.t INSERT via direct", "db.s.t SELECT via direct grantable"}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,12 @@ type scan struct {
 	graph   *roleGraph
 	// accounts are the OIDs of the login roles, in name order.
 	accounts []uint32
-	grants   map[uint32][]inventory.Grant
+	// batches are the objects read so far, by database, whose grants
+	// are computed once every database is read.
+	batches []aclBatch
+	// resources are the tables and columns read so far, by database;
+	// they are joined into one slice of the exact size at the end.
+	resources [][]inventory.Resource
 }
 
 // Scan reads the source. It returns an error only when the first database
@@ -35,7 +41,6 @@ func (c *Connector) Scan(ctx context.Context) (*inventory.Snapshot, error) {
 			StartedAt: time.Now().UTC(),
 			Gaps:      []inventory.Gap{},
 		},
-		grants: map[uint32][]inventory.Grant{},
 	}
 
 	primary := c.base.Database
@@ -59,13 +64,22 @@ func (c *Connector) Scan(ctx context.Context) (*inventory.Snapshot, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("source %s: %w", c.name, err)
 		}
+		if c.beforeDatabase != nil {
+			if err := c.beforeDatabase(ctx, db.name); err != nil {
+				return nil, fmt.Errorf("source %s: %w", c.name, err)
+			}
+		}
 		c.scanOther(ctx, s, db)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("source %s: %w", c.name, err)
+	}
 
-	sort.SliceStable(s.snap.Resources, func(i, j int) bool {
-		return s.snap.Resources[i].Name < s.snap.Resources[j].Name
-	})
-	s.snap.Accounts = s.buildAccounts(c.dangerousRoles(s.cluster.roles))
+	grants, public := computeGrants(s.accounts, s.batches)
+	s.batches = nil
+	s.snap.PublicGrants = public
+	s.sortResults()
+	s.snap.Accounts = s.buildAccounts(grants, c.dangerousRoles(s.cluster.roles))
 	s.snap.FinishedAt = time.Now().UTC()
 	return s.snap, nil
 }
@@ -105,20 +119,7 @@ func (c *Connector) scanPrimary(ctx context.Context, tx pgx.Tx, s *scan) error {
 		// are still read, since the scanner is connected to it.
 		db = database{name: primary}
 	}
-	var objs *dbObjects
-	err = optional(ctx, tx, func(sp pgx.Tx) error {
-		var rerr error
-		objs, rerr = readObjects(ctx, sp, primary, s.graph.name)
-		return rerr
-	})
-	if err != nil {
-		s.notScanned(db, c.scrub(err.Error()), hintFor(err))
-		c.log.Warn("database not scanned", "database", primary, "err", err)
-		return nil
-	}
-	s.add(db, objs)
-	s.snap.Databases = append(s.snap.Databases, inventory.DatabaseCoverage{
-		Name: primary, Scanned: true})
+	c.record(s, db, readObjects(ctx, tx, s.scope(db)))
 	return nil
 }
 
@@ -148,18 +149,52 @@ func (c *Connector) scanOther(ctx context.Context, s *scan, db database) {
 
 	var objs *dbObjects
 	err = c.inReadOnlyTx(ctx, conn, db.name, func(tx pgx.Tx) error {
-		var rerr error
-		objs, rerr = readObjects(ctx, tx, db.name, s.graph.name)
-		return rerr
+		objs = readObjects(ctx, tx, s.scope(db))
+		return nil
 	})
 	if err != nil {
 		s.notScanned(db, c.scrub(err.Error()), hintFor(err))
 		c.log.Warn("database not scanned", "database", db.name, "err", err)
 		return
 	}
+	c.record(s, db, objs)
+}
+
+// record adds what was read of one database to the scan, and its
+// coverage: scanned when every catalog read succeeded; otherwise not
+// scanned, with a reason naming the parts that are missing and one gap
+// per failed read. What was read is kept either way, so the snapshot
+// holds exactly what the scan saw.
+func (c *Connector) record(s *scan, db database, objs *dbObjects) {
 	s.add(db, objs)
+	if len(objs.failed) == 0 {
+		s.snap.Databases = append(s.snap.Databases, inventory.DatabaseCoverage{
+			Name: db.name, Scanned: true})
+		return
+	}
+	var missing []string
+	for _, f := range objs.failed {
+		reason := c.scrub(f.err.Error())
+		s.snap.Gaps = append(s.snap.Gaps, inventory.Gap{
+			Check:  "database " + db.name + ": " + f.what,
+			Reason: reason,
+			Enable: stepHint(f.err, db.name, s.cluster.scanner),
+		})
+		missing = append(missing, f.what)
+		c.log.Warn("catalog read failed", "database", db.name, "read", f.what, "err", f.err)
+	}
+	reason := "partly scanned: " + strings.Join(missing, ", ") + " could not be read " +
+		"(see the gaps); the rest was read"
+	if len(objs.failed) == len(objectSteps) {
+		reason = "not scanned: " + c.scrub(objs.failed[0].err.Error())
+	}
 	s.snap.Databases = append(s.snap.Databases, inventory.DatabaseCoverage{
-		Name: db.name, Scanned: true})
+		Name: db.name, Reason: reason})
+}
+
+// scope is what the readers of db need.
+func (s *scan) scope(db database) *dbScope {
+	return &dbScope{name: db.name, dba: db.dba, graph: s.graph}
 }
 
 // hintFor suggests what to do about a failed catalog read.
@@ -200,8 +235,11 @@ func (s *scan) notScanned(db database, reason, fix string) {
 	s.add(db, nil)
 }
 
-// add computes the grants that one database gives, inside it
-// pg_database_owner stands for its owner.
+// add keeps what one database gives: its ACLs, with the graph in which
+// pg_database_owner stands for its owner, for the grants computed at the
+// end of the scan, and its resources, functions and default privileges.
+// objs is nil for a database whose objects could not be read; its
+// database-level grants still count, since pg_database is shared.
 func (s *scan) add(db database, objs *dbObjects) {
 	var acl []aclObject
 	if entries, ok := s.cluster.databaseACL[db.oid]; ok && db.oid != 0 {
@@ -210,12 +248,28 @@ func (s *scan) add(db database, objs *dbObjects) {
 	}
 	if objs != nil {
 		acl = append(acl, objs.acl...)
-		s.snap.Resources = append(s.snap.Resources, objs.resources...)
+		s.resources = append(s.resources, objs.resources)
+		s.snap.Functions = append(s.snap.Functions, objs.functions...)
+		s.snap.DefaultPrivileges = append(s.snap.DefaultPrivileges, objs.defaults...)
 	}
-	g := s.graph.withDatabaseOwner(s.cluster.versionNum, db.dba)
-	for oid, gs := range computeGrants(g, s.accounts, acl) {
-		s.grants[oid] = append(s.grants[oid], gs...)
-	}
+	s.batches = append(s.batches, aclBatch{
+		graph:   s.graph.withDatabaseOwner(s.cluster.versionNum, db.dba),
+		objects: acl,
+	})
+}
+
+// sortResults puts the lists of the snapshot in name order, so that two
+// scans of the same server compare line by line.
+func (s *scan) sortResults() {
+	s.snap.Resources = slices.Concat(s.resources...)
+	s.resources = nil
+	slices.SortStableFunc(s.snap.Resources, func(a, b inventory.Resource) int {
+		return strings.Compare(a.Name, b.Name)
+	})
+	slices.SortStableFunc(s.snap.Functions, func(a, b inventory.Function) int {
+		return strings.Compare(a.Name, b.Name)
+	})
+	sortGrants(s.snap.PublicGrants)
 }
 
 // dangerousRoles is the embedded list plus every superuser role, since
@@ -234,7 +288,8 @@ func (c *Connector) dangerousRoles(roles []roleRow) map[string]bool {
 }
 
 // buildAccounts turns the login roles into accounts.
-func (s *scan) buildAccounts(dangerous map[string]bool) []inventory.Account {
+func (s *scan) buildAccounts(grants map[uint32][]inventory.Grant,
+	dangerous map[string]bool) []inventory.Account {
 	out := make([]inventory.Account, 0, len(s.accounts))
 	for _, oid := range s.accounts {
 		r := s.graph.roles[oid]
@@ -246,12 +301,11 @@ func (s *scan) buildAccounts(dangerous map[string]bool) []inventory.Account {
 			KindReasons: []string{},
 			Attributes:  attributes(r),
 			Memberships: []inventory.Membership{},
-			Grants:      s.grants[oid],
+			Grants:      grants[oid],
 		}
 		if a.Grants == nil {
 			a.Grants = []inventory.Grant{}
 		}
-		sortGrants(a.Grants)
 		for _, m := range s.graph.memberships(oid) {
 			name := s.graph.name(m.role)
 			a.Memberships = append(a.Memberships, inventory.Membership{

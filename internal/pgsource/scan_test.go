@@ -55,8 +55,12 @@ func TestScanEstate(t *testing.T) {
 				t.Errorf("sessions gap %q lacks %q", sessions, part)
 			}
 		}
-		if len(snap.Sessions) != 0 {
-			t.Errorf("sessions read without pg_read_all_stats: %v", snap.Sessions)
+		// Without pg_read_all_stats other users' sessions are listed, but
+		// their client address and start time stay hidden.
+		for _, s := range snap.Sessions {
+			if s.User != "ward_scanner" && (s.ClientAddr != "" || !s.Started.IsZero()) {
+				t.Errorf("session details read without pg_read_all_stats: %+v", s)
+			}
 		}
 	})
 
@@ -205,9 +209,11 @@ func TestScanEstate(t *testing.T) {
 			byName[r.Name] = r
 		}
 		want := []inventory.Resource{
-			{Name: "ehr.clinical.patient", Type: "table", Owner: "postgres"},
+			{Name: "ehr.clinical.patient", Type: "table", Owner: "postgres", RLS: true,
+				ForceRLS: true, Policies: []string{"by_mrn", "registrar_all"}},
 			{Name: "ehr.clinical.patient.ssn", Type: "column", Owner: "postgres"},
-			{Name: "ehr.clinical.encounter", Type: "table", Owner: "postgres", RLS: true},
+			{Name: "ehr.clinical.encounter", Type: "table", Owner: "postgres", RLS: true,
+				Policies: []string{"clinician_rows"}},
 			{Name: "ehr.clinical.patient_directory", Type: "view", Owner: "postgres"},
 			{Name: "ehr.clinical.vitals", Type: "partitioned table", Owner: "postgres"},
 			{Name: "ehr.clinical.vitals_2026", Type: "table", Owner: "postgres"},
@@ -218,6 +224,9 @@ func TestScanEstate(t *testing.T) {
 			{Name: "ehr.etl.staging", Type: "table", Owner: "etl_owner"},
 			{Name: "ehr.etl.staging.payload", Type: "column", Owner: "etl_owner"},
 			{Name: "research.study.cohort.mrn", Type: "column", Owner: "postgres"},
+			// Owned by pg_database_owner: named after the database's owner.
+			{Name: "research.study.consent", Type: "table", Owner: "research_owner"},
+			{Name: "research.study.consent.signed", Type: "column", Owner: "research_owner"},
 		}
 		for _, w := range want {
 			if diff := cmp.Diff(w, byName[w.Name]); diff != "" {
@@ -273,6 +282,8 @@ func TestScanGrants(t *testing.T) {
 				"ehr.clinical.patient.mrn SELECT via clinical_read [clinical_read]",
 				"ehr.clinical.patient.patient_id SELECT via clinical_read [clinical_read]",
 				"ehr.clinical.patient_directory SELECT via clinical_read [clinical_read]",
+				// From etl_owner's default privileges in schema etl.
+				"ehr.etl.loaded SELECT via clinical_read [clinical_read]",
 			},
 		},
 		{
@@ -294,6 +305,8 @@ func TestScanGrants(t *testing.T) {
 					"[clinical_write>clinical_read] set-role-only",
 				"ehr.clinical.patient_directory SELECT via clinical_read " +
 					"[clinical_write>clinical_read] set-role-only",
+				"ehr.etl.loaded SELECT via clinical_read [clinical_write>clinical_read] " +
+					"set-role-only",
 			},
 		},
 		{
@@ -335,28 +348,26 @@ func TestScanGrants(t *testing.T) {
 				"research TEMPORARY via owner grantable",
 				"research.public CREATE via pg_database_owner [pg_database_owner] grantable",
 				"research.public USAGE via pg_database_owner [pg_database_owner] grantable",
+				"research.study.consent DELETE via pg_database_owner [pg_database_owner] grantable",
+				"research.study.consent INSERT via pg_database_owner [pg_database_owner] grantable",
+				"research.study.consent REFERENCES via pg_database_owner [pg_database_owner] " +
+					"grantable",
+				"research.study.consent SELECT via pg_database_owner [pg_database_owner] grantable",
+				"research.study.consent TRIGGER via pg_database_owner [pg_database_owner] " +
+					"grantable",
+				"research.study.consent TRUNCATE via pg_database_owner [pg_database_owner] " +
+					"grantable",
+				"research.study.consent UPDATE via pg_database_owner [pg_database_owner] grantable",
 			},
 		},
 		{
-			// Edge 19: a fresh PostgreSQL 15 cluster gives PUBLIC USAGE but
-			// not CREATE on schema public. PUBLIC keeps its default EXECUTE on
-			// user functions (but not on extension functions) and CONNECT
-			// on databases that did not revoke it.
-			name: "Edge19PublicDefaults", account: "Mixed.Case svc", prefix: "", public: true,
-			want: []string{
-				"ehr CONNECT via PUBLIC",
-				"ehr TEMPORARY via PUBLIC",
-				"ehr.clinical.lookup_ssn(text) EXECUTE via PUBLIC",
-				"ehr.etl.import_feed SELECT via PUBLIC",
-				"ehr.public USAGE via PUBLIC",
-				"hardened TEMPORARY via PUBLIC",
-				"postgres CONNECT via PUBLIC",
-				"postgres TEMPORARY via PUBLIC",
-				"postgres.public USAGE via PUBLIC",
-				"research CONNECT via PUBLIC",
-				"research TEMPORARY via PUBLIC",
-				"research.public USAGE via PUBLIC",
-			},
+			// Only explicit grants to PUBLIC are copied onto each account;
+			// PUBLIC's built-in defaults are in PublicGrants alone (see
+			// TestScanPublicGrants).
+			name: "ExplicitPublicGrantOnAccount", account: "Mixed.Case svc", prefix: "",
+			public: true,
+			want: []string{"ehr.clinical.encounter_encounter_id_seq SELECT via PUBLIC",
+				"ehr.etl.import_feed SELECT via PUBLIC"},
 		},
 	}
 	for _, tt := range tests {
@@ -384,6 +395,9 @@ func TestScanGrants(t *testing.T) {
 				types[g.Resource] = g.ResourceType
 			}
 		}
+		for _, g := range snap.PublicGrants {
+			types[g.Resource] = g.ResourceType
+		}
 		want := map[string]string{
 			"ehr":                      "database",
 			"ehr.clinical":             "schema",
@@ -398,10 +412,8 @@ func TestScanGrants(t *testing.T) {
 				t.Errorf("resource type of %s = %q, want %q", res, types[res], typ)
 			}
 		}
-		for res := range types {
-			if strings.Contains(res, "file_fdw") {
-				t.Errorf("extension function %s granted to PUBLIC was emitted", res)
-			}
+		if typ := types["ehr.public.file_fdw_handler()"]; typ != "function" {
+			t.Errorf("extension function type = %q, want function", typ)
 		}
 	})
 }
@@ -421,5 +433,60 @@ func TestScanDangerousRoleList(t *testing.T) {
 	got := c.dangerousRoles([]roleRow{{Name: "postgres", Super: true}, {Name: "app"}})
 	if !got["postgres"] || got["app"] {
 		t.Errorf("dangerousRoles = %v, want postgres in and app out", got)
+	}
+}
+
+// TestScanPublicGrants checks what PUBLIC holds, kept once in the
+// snapshot rather than on every account.
+func TestScanPublicGrants(t *testing.T) {
+	snap := scanAs(t, "ward_scanner")
+
+	var got []string
+	for _, g := range snap.PublicGrants {
+		if g.Via != inventory.ViaPublic || len(g.Path) > 0 || g.SetRoleOnly || g.Grantable {
+			t.Errorf("public grant %+v: want Via PUBLIC and nothing else", g)
+		}
+		got = append(got, g.Resource+" "+g.Privilege)
+	}
+	// Edge 19: a fresh PostgreSQL 15 cluster gives PUBLIC USAGE but not
+	// CREATE on schema public. PUBLIC keeps its default EXECUTE on
+	// functions, extension functions included, and CONNECT on databases
+	// that did not revoke it; hardened keeps TEMPORARY. The explicit
+	// grants to PUBLIC on etl.import_feed and the encounter sequence are
+	// here too. etl_owner's functions, created after it revoked PUBLIC's
+	// EXECUTE by default privileges, are not (edge 14); the function
+	// postgres created in the same schema is.
+	want := []string{
+		"ehr CONNECT",
+		"ehr TEMPORARY",
+		"ehr.clinical.encounter_encounter_id_seq SELECT",
+		"ehr.clinical.lookup_ssn(text) EXECUTE",
+		"ehr.etl.by_postgres_fn() EXECUTE",
+		"ehr.etl.import_feed SELECT",
+		"ehr.public USAGE",
+		"ehr.public.file_fdw_handler() EXECUTE",
+		"ehr.public.file_fdw_validator(text[], oid) EXECUTE",
+		"hardened TEMPORARY",
+		"postgres CONNECT",
+		"postgres TEMPORARY",
+		"postgres.public USAGE",
+		"research CONNECT",
+		"research TEMPORARY",
+		"research.public USAGE",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("public grants (-want +got):\n%s", diff)
+	}
+
+	// The built-in defaults are not copied onto accounts.
+	explicit := map[string]bool{"ehr.etl.import_feed": true,
+		"ehr.clinical.encounter_encounter_id_seq": true}
+	for _, a := range snap.Accounts {
+		for _, g := range a.Grants {
+			if g.Via == inventory.ViaPublic && !explicit[g.Resource] {
+				t.Errorf("%s holds %s on %s via PUBLIC: a built-in default copied onto "+
+					"the account", a.Name, g.Privilege, g.Resource)
+			}
+		}
 	}
 }

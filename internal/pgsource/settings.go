@@ -267,57 +267,6 @@ func readHBAFile(path string) ([]inventory.HBARule, []string, error) {
 	return parsed.Rules, parsed.Notes, nil
 }
 
-// readSessions lists the open client sessions other than the scanner's
-// own, only when the scanner may see other users' client addresses. The
-// query text is never selected.
-func (c *Connector) readSessions(ctx context.Context, tx pgx.Tx, cl *cluster,
-	snap *inventory.Snapshot) error {
-	var allowed bool
-	err := tx.QueryRow(ctx,
-		`SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')`).Scan(&allowed)
-	if err != nil {
-		return fmt.Errorf("check pg_read_all_stats: %w", err)
-	}
-	if !allowed && !cl.scannerSU {
-		snap.Gaps = append(snap.Gaps, inventory.Gap{
-			Check: "open sessions",
-			Reason: "other users' client addresses and start times in pg_stat_activity " +
-				"are hidden from the scanner",
-			Enable: "GRANT pg_read_all_stats TO " + quoteIdent(cl.scanner) + "; WARNING: " +
-				"pg_read_all_stats also exposes pg_stat_statements query text, which on " +
-				"PostgreSQL 15 holds passwords of ALTER/CREATE ROLE statements in clear",
-		})
-		return nil
-	}
-	err = optional(ctx, tx, func(sp pgx.Tx) error {
-		rows, err := sp.Query(ctx, `
-SELECT coalesce(usename, ''), coalesce(datname, ''), coalesce(application_name, ''),
-       coalesce(host(client_addr), ''), backend_start
-FROM pg_stat_activity
-WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
-ORDER BY backend_start, pid`)
-		if err != nil {
-			return err
-		}
-		var se inventory.Session
-		_, err = pgx.ForEachRow(rows, []any{&se.User, &se.Database, &se.Application,
-			&se.ClientAddr, &se.Started}, func() error {
-			se.Started = se.Started.UTC()
-			snap.Sessions = append(snap.Sessions, se)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		snap.Sessions = nil
-		snap.Gaps = append(snap.Gaps, inventory.Gap{
-			Check: "open sessions", Reason: "reading pg_stat_activity failed: " + err.Error(),
-			Enable: "check the scanner's statement timeout and retry",
-		})
-	}
-	return nil
-}
-
 // readScannerPrivileges records the roles and grants of the scanner login
 // and warns when it holds more than it needs.
 func (c *Connector) readScannerPrivileges(ctx context.Context, tx pgx.Tx, cl *cluster,

@@ -1,8 +1,10 @@
 // Package report writes the reports of one ward scan
 // (inventory.ScanResult): a summary for the terminal (WriteText), a JSON
-// document for machines (WriteJSON) and a self-contained HTML page for
-// people and auditors (WriteHTML). Writer looks a machine format up by
-// name.
+// document for machines (WriteJSON), a SARIF 2.1.0 log for code-scanning
+// tools (WriteSARIF), a CSV of the findings for spreadsheets (WriteCSV) and
+// a self-contained HTML page for people and auditors (WriteHTML). Writer
+// looks a machine format up by name. It also writes what the commands
+// that read the store show: findings, the inventory and one account.
 //
 // Every writer leaves its ScanResult untouched and orders what it writes
 // the same way on every run, so that two reports of the same estate diff
@@ -38,8 +40,13 @@
 //	config_hash     string  SHA-256 of that file, hex
 //	partial         bool    true when any source is not complete
 //	counts          object  findings by severity: total, critical, high,
-//	                        medium, low, info (numbers, all always present)
+//	                        medium, low, info, and suppressed (those under
+//	                        a suppression that applies); numbers, all
+//	                        always present
 //	sources         array   one object per source, sorted by name
+//	changes         object  what changed in each source since its previous
+//	                        scan (SCHEMA.md), or null before the scan was
+//	                        stored and compared
 //
 // A source:
 //
@@ -92,6 +99,9 @@
 //	                     the rule has no ready fix; absent parts are ""
 //	first_seen   time    null until the finding is tracked in the store
 //	last_seen    time    null until the finding is tracked in the store
+//	suppression  object  {reason, until (YYYY-MM-DD), by, origin ("config"
+//	                     or "command"), created_at, expired}, or null when
+//	                     no suppression names the finding
 //
 // Findings never carry secrets; the report adds none.
 package report

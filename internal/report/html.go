@@ -30,8 +30,9 @@ func parseHTML() (*template.Template, error) {
 }
 
 // WriteHTML writes r as one self-contained HTML page: header, findings by
-// severity and by HIPAA citation, the scope of the scan, the findings, and
-// the inventory of accounts with their grants. It loads nothing from
+// severity and by HIPAA citation, what changed since the previous scan
+// (when r has changes), the scope of the scan, the findings with their
+// suppressions, and the inventory of accounts with their grants. It loads nothing from
 // elsewhere; its small script only adds filters, and every section reads
 // and prints without it. All text from the scan is escaped by html/template.
 // r is not modified.
@@ -71,6 +72,10 @@ type page struct {
 	Findings    []findingView
 	Accounts    []accountView
 	PHIAccounts int
+	// Suppressed counts the findings under a suppression that applies.
+	Suppressed int
+	// Changes is nil when the scan was not compared with earlier ones.
+	Changes []changeView
 }
 
 type severityRow struct {
@@ -124,6 +129,10 @@ type findingView struct {
 	Anchor        string
 	AccountAnchor string
 	FirstSeen     string
+	// State is new, reopened, unchanged, or empty when not compared.
+	State string
+	// SuppressionText describes the suppression, active or expired.
+	SuppressionText string
 }
 
 type accountView struct {
@@ -161,6 +170,8 @@ func buildPage(r *inventory.ScanResult) page {
 		ConfigHash:  r.ConfigHash,
 		Partial:     r.Partial(),
 		Total:       c.Total,
+		Suppressed:  c.Suppressed,
+		Changes:     changeViews(r),
 	}
 	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
 		p.Duration = r.FinishedAt.Sub(r.StartedAt).Round(time.Second).String()
@@ -188,14 +199,20 @@ func buildPage(r *inventory.ScanResult) page {
 		}
 		p.Accounts = append(p.Accounts, v)
 	}
+	states := changeStates(r.Changes)
 	for i, f := range sortedFindings(r.Findings, compareFindings) {
-		p.Findings = append(p.Findings, findingView{
+		v := findingView{
 			Finding:       f,
 			Badge:         badgeOf(f.Severity),
 			Anchor:        fmt.Sprintf("f%d", i+1),
 			AccountAnchor: anchors[f.AccountID],
 			FirstSeen:     formatTime(f.FirstSeen),
-		})
+			State:         states[f.Fingerprint],
+		}
+		if f.Suppression != nil {
+			v.SuppressionText = suppressionText(f.Suppression)
+		}
+		p.Findings = append(p.Findings, v)
 	}
 	return p
 }

@@ -33,6 +33,7 @@ type scanJSON struct {
 	Partial       bool         `json:"partial"`
 	Counts        counts       `json:"counts"`
 	Sources       []sourceJSON `json:"sources"`
+	Changes       *changesJSON `json:"changes"`
 }
 
 type sourceJSON struct {
@@ -84,6 +85,8 @@ type findingJSON struct {
 	Fix         *fixJSON `json:"fix"`
 	FirstSeen   jsonTime `json:"first_seen"`
 	LastSeen    jsonTime `json:"last_seen"`
+	// Suppression is null when no suppression names the finding.
+	Suppression *suppressionJSON `json:"suppression"`
 }
 
 type fixJSON struct {
@@ -135,6 +138,7 @@ func buildDocument(r *inventory.ScanResult) document {
 			Partial:       r.Partial(),
 			Counts:        countFindings(r.Findings),
 			Sources:       []sourceJSON{},
+			Changes:       changesToJSON(r.Changes),
 		},
 		Accounts: []inventory.Account{},
 		Findings: []findingJSON{},
@@ -230,6 +234,7 @@ func findingToJSON(f inventory.Finding) findingJSON {
 		Remediation: f.Remediation,
 		FirstSeen:   jsonTime(f.FirstSeen),
 		LastSeen:    jsonTime(f.LastSeen),
+		Suppression: suppressionToJSON(f.Suppression),
 	}
 	if f.Fix != nil {
 		out.Fix = &fixJSON{
@@ -240,6 +245,18 @@ func findingToJSON(f inventory.Finding) findingJSON {
 		}
 	}
 	return out
+}
+
+// WriteFindingsJSON writes tracked findings, as `ward findings` lists
+// them: {"findings": [...]}, each finding as in the JSON report with its
+// status ("open" or "resolved") and resolved_at (null while open).
+func WriteFindingsJSON(w io.Writer, fs []inventory.Finding) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(trackedToJSON(fs)); err != nil {
+		return fmt.Errorf("write json findings: %w", err)
+	}
+	return nil
 }
 
 // nonNil returns s, or an empty slice in place of nil so that JSON shows [].

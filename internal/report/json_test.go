@@ -20,6 +20,7 @@ func TestWriteJSONGolden(t *testing.T) {
 	}{
 		{name: "sample", scan: sampleScan()},
 		{name: "empty", scan: &inventory.ScanResult{}},
+		{name: "history", scan: historyScan()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,10 +52,13 @@ func TestJSONTopLevel(t *testing.T) {
 	}
 }
 
-// nullable lists the members that may be null: times when unknown and a
-// finding's fix when the rule has none.
+// nullable lists the members that may be null: times when unknown, a
+// finding's fix when the rule has none, its suppression when none names
+// it, and the scan's changes before it is compared.
 var nullable = map[string]bool{
 	"started_at": true, "finished_at": true, "first_seen": true, "last_seen": true, "fix": true,
+	"changes": true, "suppression": true, "previous_started_at": true, "created_at": true,
+	"resolved_at": true,
 }
 
 // checkNoNull fails for every null in v except the nullable members.
@@ -207,7 +211,7 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 		documented[m[1]] = true
 	}
 
-	r := sampleScan()
+	r := historyScan()
 	pg := r.Sources[1].Snapshot.Postgres
 	pg.LogDisconnections, pg.PreloadLibraries = "on", "pgaudit"
 	pg.Other = map[string]string{"x": "y"}

@@ -24,8 +24,10 @@ type format struct {
 // checks that no name is registered twice.
 func formats() []format {
 	return []format{
+		{name: "csv", write: WriteCSV},
 		{name: "html", write: WriteHTML},
 		{name: "json", write: WriteJSON},
+		{name: "sarif", write: WriteSARIF},
 	}
 }
 
@@ -39,7 +41,8 @@ func Formats() []string {
 	return names
 }
 
-// Writer returns the writer of the named format ("html" or "json"). The
+// Writer returns the writer of the named format ("csv", "html", "json" or
+// "sarif"). The
 // terminal summary is not in the registry because it takes options; call
 // WriteText for it.
 func Writer(name string) (Func, error) {
@@ -79,6 +82,9 @@ type counts struct {
 	Medium   int `json:"medium"`
 	Low      int `json:"low"`
 	Info     int `json:"info"`
+	// Suppressed counts the findings, of any severity, under a suppression
+	// that applies; they are included in the other counts.
+	Suppressed int `json:"suppressed"`
 	// Other counts findings whose severity is none of the five; rules
 	// should never produce them, but a report must not hide them.
 	Other int `json:"-"`
@@ -89,6 +95,9 @@ func countFindings(fs []inventory.Finding) counts {
 	var c counts
 	for _, f := range fs {
 		c.Total++
+		if f.Suppression.Active() {
+			c.Suppressed++
+		}
 		switch f.Severity {
 		case inventory.SeverityCritical:
 			c.Critical++

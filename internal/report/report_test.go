@@ -59,10 +59,12 @@ func TestWriter(t *testing.T) {
 	}{
 		{name: "json", format: "json"},
 		{name: "html", format: "html"},
-		{name: "unknown lists the known formats", format: "sarif",
-			wantErr: `unknown report format "sarif": use html or json`},
-		{name: "case matters", format: "JSON", wantErr: "use html or json"},
-		{name: "empty", format: "", wantErr: "use html or json"},
+		{name: "sarif", format: "sarif"},
+		{name: "csv", format: "csv"},
+		{name: "unknown lists the known formats", format: "pdf",
+			wantErr: `unknown report format "pdf": use csv, html, json or sarif`},
+		{name: "case matters", format: "JSON", wantErr: "use csv, html, json or sarif"},
+		{name: "empty", format: "", wantErr: "use csv, html, json or sarif"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,10 +79,8 @@ func TestWriter(t *testing.T) {
 				t.Fatalf("Writer(%q): %v", tt.format, err)
 			}
 			got := render(t, sampleScan(), w)
-			var direct Func = WriteJSON
-			if tt.format == "html" {
-				direct = WriteHTML
-			}
+			direct := map[string]Func{"json": WriteJSON, "html": WriteHTML,
+				"sarif": WriteSARIF, "csv": WriteCSV}[tt.format]
 			if want := render(t, sampleScan(), direct); !bytes.Equal(got, want) {
 				t.Errorf("Writer(%q) does not write what the %s writer writes", tt.format, tt.format)
 			}
@@ -118,9 +118,7 @@ func TestFormatsAreUnique(t *testing.T) {
 }
 
 func TestNilResult(t *testing.T) {
-	writers := map[string]Func{
-		"json": WriteJSON, "html": WriteHTML, "text": textWriteFunc(TextOptions{}),
-	}
+	writers := allWriters()
 	for name, w := range writers {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -134,9 +132,7 @@ func TestNilResult(t *testing.T) {
 // TestInputUnchanged checks that no writer sorts or fills in the caller's
 // ScanResult.
 func TestInputUnchanged(t *testing.T) {
-	writers := map[string]Func{
-		"json": WriteJSON, "html": WriteHTML, "text": textWriteFunc(TextOptions{}),
-	}
+	writers := allWriters()
 	for name, w := range writers {
 		t.Run(name, func(t *testing.T) {
 			r := sampleScan()
@@ -174,9 +170,7 @@ func reverse[T any](s []T) {
 }
 
 func TestOutputIgnoresInputOrder(t *testing.T) {
-	writers := map[string]Func{
-		"json": WriteJSON, "html": WriteHTML, "text": textWriteFunc(TextOptions{}),
-	}
+	writers := allWriters()
 	for name, w := range writers {
 		t.Run(name, func(t *testing.T) {
 			a, b := render(t, sampleScan(), w), render(t, shuffled(), w)
@@ -184,5 +178,13 @@ func TestOutputIgnoresInputOrder(t *testing.T) {
 				t.Errorf("output depends on input order (-sample +shuffled):\n%s", diff)
 			}
 		})
+	}
+}
+
+// allWriters are every writer of a scan, the terminal summary included.
+func allWriters() map[string]Func {
+	return map[string]Func{
+		"json": WriteJSON, "html": WriteHTML, "text": textWriteFunc(TextOptions{}),
+		"sarif": WriteSARIF, "csv": WriteCSV,
 	}
 }

@@ -30,8 +30,9 @@ type TextOptions struct {
 }
 
 // WriteText writes a summary of r for a person at a terminal: the counts of
-// findings by severity and by source, the status of each source, the top
-// findings, everything that was not covered (databases skipped, checks that
+// findings by severity and by source, the status of each source, what
+// changed since the previous scan (when r has changes), the top findings
+// with their suppressions, everything that was not covered (databases skipped, checks that
 // could not run and the grant that would let them run) and where the full
 // report is. Lines fit in 100 columns. Control characters in names coming
 // from a source are shown escaped, so a hostile role name cannot drive the
@@ -46,6 +47,7 @@ func WriteText(w io.Writer, r *inventory.ScanResult, opt TextOptions) error {
 	t.header(r)
 	t.counts(r)
 	t.sources(r)
+	t.changes(r)
 	t.top(r, opt.Top)
 	t.notCovered(r)
 	t.reports(opt.ReportPath)
@@ -139,6 +141,10 @@ func (t *textWriter) counts(r *inventory.ScanResult) {
 		fmt.Fprintf(&b, "   unrated %d", c.Other)
 	}
 	t.line(b.String())
+	if c.Suppressed > 0 {
+		t.line(fmt.Sprintf("  %s suppressed: shown, but not counted for --fail-on",
+			plural(c.Suppressed, "finding")))
+	}
 	t.line("")
 }
 
@@ -192,7 +198,7 @@ func statusColor(status string) string {
 
 func (t *textWriter) reports(path string) {
 	if path == "" {
-		t.line("Full report: none written; ask for the html or json format to get one.")
+		t.line("Full report: none written; ask for one with --format html, json, sarif or csv.")
 		return
 	}
 	t.para("Full report: ", 13, path)

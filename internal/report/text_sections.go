@@ -29,33 +29,52 @@ func (t *textWriter) top(r *inventory.ScanResult, n int) {
 	}
 	fs := sortedFindings(r.Findings, compareTop)
 	fs = fs[:min(n, len(fs))]
+	states := changeStates(r.Changes)
 	t.line(t.p.bold(fmt.Sprintf("Top findings (%d of %d)", len(fs), len(r.Findings))))
 
 	// Each finding takes two lines: what and where on the first, with the
 	// rule ID and account never cut; the title below it. Only the
 	// resource and the title give way to the line width.
-	indent := strings.Repeat(" ", topIndent)
-	titleIndent := indent + strings.Repeat(" ", topSevW+topSep+topPHIW+topSep)
+	titleIndent := findingIndent()
 	for _, f := range fs {
-		sev := t.p.severity(f.Severity, pad(strings.ToUpper(clean(string(f.Severity))), topSevW))
-		phi := "   "
-		if f.PHI {
-			phi = t.p.paint(magenta, "PHI")
+		t.line(t.findingHead(f))
+		title := clean(f.Title)
+		if st := states[f.Fingerprint]; st == stateNew || st == stateReopened {
+			title = "[" + st + "] " + title
 		}
-		lead := topIndent + topSevW + topPHIW + 2*topSep
-		rule := truncEnd(clean(f.RuleID), textWidth-lead-40)
-		subj := truncMiddle(clean(findingSubject(f)), textWidth-lead-width(rule)-2-topSep-12)
-		head := rule + "  " + subj
-		used := lead + width(head) + topSep
-		res := ""
-		if f.Resource != "" {
-			res = truncMiddle(clean(f.Resource), max(textWidth-used, 12))
+		t.line(titleIndent + truncEnd(title, textWidth-width(titleIndent)))
+		if f.Suppression != nil {
+			t.para(titleIndent, width(titleIndent), suppressionText(f.Suppression))
 		}
-		sep := strings.Repeat(" ", topSep)
-		t.line(strings.TrimRight(indent+sev+sep+phi+sep+head+sep+res, " "))
-		t.line(titleIndent + truncEnd(clean(f.Title), textWidth-width(titleIndent)))
 	}
 	t.line("")
+}
+
+// findingIndent is the indent of the lines under a finding's first line.
+func findingIndent() string {
+	return strings.Repeat(" ", topIndent+topSevW+topSep+topPHIW+topSep)
+}
+
+// findingHead is the first line of a finding in a list: severity, PHI,
+// rule, account or source, and resource.
+func (t *textWriter) findingHead(f inventory.Finding) string {
+	indent := strings.Repeat(" ", topIndent)
+	sev := t.p.severity(f.Severity, pad(strings.ToUpper(clean(string(f.Severity))), topSevW))
+	phi := "   "
+	if f.PHI {
+		phi = t.p.paint(magenta, "PHI")
+	}
+	lead := topIndent + topSevW + topPHIW + 2*topSep
+	rule := truncEnd(clean(f.RuleID), textWidth-lead-40)
+	subj := truncMiddle(clean(findingSubject(f)), textWidth-lead-width(rule)-2-topSep-12)
+	head := rule + "  " + subj
+	used := lead + width(head) + topSep
+	res := ""
+	if f.Resource != "" {
+		res = truncMiddle(clean(f.Resource), max(textWidth-used, 12))
+	}
+	sep := strings.Repeat(" ", topSep)
+	return strings.TrimRight(indent+sev+sep+phi+sep+head+sep+res, " ")
 }
 
 // uncovered is one line of the Not covered section: the source, what was

@@ -19,6 +19,7 @@ func TestWriteTextGolden(t *testing.T) {
 		{name: "sample", scan: sampleScan(),
 			opt: TextOptions{ReportPath: "/var/lib/ward/reports/scan-20250314-0001.html"}},
 		{name: "empty", scan: &inventory.ScanResult{}},
+		{name: "history", scan: historyScan()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ type FindingRecord struct {
 	// Status is FindingOpen or FindingResolved.
 	Status string
 	// ResolvedAt is when a complete scan of the source stopped reporting the
-	// finding; zero while it is open.
+	// finding; zero while it is open. Finding.ResolvedAt holds the same.
 	ResolvedAt time.Time
 }
 
@@ -49,6 +49,8 @@ type FindingFilter struct {
 	RuleID      string
 	// Status is FindingOpen, FindingResolved, or empty for both.
 	Status string
+	// AccountID keeps the findings about one account.
+	AccountID string
 }
 
 // latestSeq and latestTime stand for "no upper bound" when looking back.
@@ -104,6 +106,19 @@ func (s *Store) previousScan(ctx context.Context, source, beforeScanID string) (
 		}
 	}
 
+	seq, err := previousSeq(ctx, tx, source, bound, boundSeq)
+	if err != nil {
+		return nil, err
+	}
+	return scanSummary(ctx, tx, seq)
+}
+
+// previousSeq returns the row number of the latest complete scan that
+// started before bound (or at bound with a lower number than boundSeq) and
+// in which source was not failed; any scan when source is empty. It returns
+// ErrNotFound when there is none.
+func previousSeq(ctx context.Context, tx *sql.Tx, source, bound string, boundSeq int64) (
+	int64, error) {
 	const find = `SELECT s.seq FROM scans s
 		WHERE s.complete = 1
 		  AND (s.started_at < ? OR (s.started_at = ? AND s.seq < ?))
@@ -112,14 +127,11 @@ func (s *Store) previousScan(ctx context.Context, source, beforeScanID string) (
 		ORDER BY s.started_at DESC, s.seq DESC
 		LIMIT 1`
 	var seq int64
-	err = tx.QueryRowContext(ctx, find, bound, bound, boundSeq, source, source).Scan(&seq)
+	err := tx.QueryRowContext(ctx, find, bound, bound, boundSeq, source, source).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return 0, ErrNotFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	return scanSummary(ctx, tx, seq)
+	return seq, err
 }
 
 // scanSummary reads the summary of the scan numbered seq.
@@ -187,11 +199,12 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]FindingRecord,
 		WHERE (? = '' OR f.source = ?)
 		  AND (? = '' OR f.rule_id = ?)
 		  AND (? = '' OR f.status = ?)
+		  AND (? = '' OR f.account_id = ?)
 		  AND f.severity_rank >= ?
 		ORDER BY f.severity_rank DESC, f.source, f.account_id, f.rule_id, f.resource,
 		  f.fingerprint`
 	rows, err := s.db.QueryContext(ctx, query, f.Source, f.Source, f.RuleID, f.RuleID,
-		f.Status, f.Status, minRank)
+		f.Status, f.Status, f.AccountID, f.AccountID, minRank)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
@@ -233,5 +246,33 @@ func scanFinding(rows *sql.Rows) (FindingRecord, error) {
 	if rec.ResolvedAt, err = parseTime(resolved); err != nil {
 		return rec, err
 	}
+	rec.Finding.ResolvedAt = rec.ResolvedAt
 	return rec, nil
+}
+
+// Finding returns the tracked finding with fingerprint fp, as its latest
+// scan reported it. It returns an error wrapping ErrUnknownFinding when
+// the store has no such finding.
+func (s *Store) Finding(ctx context.Context, fp string) (*FindingRecord, error) {
+	const query = `SELECT o.detail, f.status, f.first_seen, f.last_seen, f.resolved_at
+		FROM findings f
+		JOIN finding_occurrences o
+		  ON o.scan_seq = f.last_scan_seq AND o.fingerprint = f.fingerprint
+		WHERE f.fingerprint = ?`
+	rows, err := s.db.QueryContext(ctx, query, fp)
+	if err != nil {
+		return nil, fmt.Errorf("finding %s: %w", fp, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("finding %s: %w", fp, err)
+		}
+		return nil, fmt.Errorf("finding %s: %w", fp, ErrUnknownFinding)
+	}
+	rec, err := scanFinding(rows)
+	if err != nil {
+		return nil, fmt.Errorf("finding %s: %w", fp, err)
+	}
+	return &rec, nil
 }

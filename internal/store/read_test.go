@@ -265,7 +265,8 @@ func TestSourcesRoundTrip(t *testing.T) {
 		ScannerPrivileges: []string{"pg_read_all_settings", "CONNECT on ehr"},
 		Resources: []inventory.Resource{
 			{Name: "ehr.public.patients", Type: "table", Owner: "app", PHI: true,
-				PHIReason: "table name matches patient*", RLS: true},
+				PHIReason: "table name matches patient*", RLS: true, ForceRLS: true,
+				Policies: []string{"own_clinic"}},
 			{Name: "ehr.public.audit", Type: "table", Owner: "app"},
 		},
 		Postgres: &inventory.PGSettings{
@@ -284,7 +285,14 @@ func TestSourcesRoundTrip(t *testing.T) {
 			Enable: "GRANT pg_read_all_settings TO ward_scanner"}},
 		Sessions: []inventory.Session{{User: "etl", Database: "ehr", Application: "loader",
 			ClientAddr: "10.0.0.8", Started: t0.Add(-time.Hour)}},
+		PublicGrants: []inventory.Grant{{Privilege: "SELECT", Resource: "ehr.public.patients",
+			ResourceType: "table", PHI: true, Via: inventory.ViaPublic}},
+		Functions: []inventory.Function{{Name: "ehr.public.f(integer)", Owner: "app",
+			SecurityDefiner: true, Executors: []string{"PUBLIC"}}},
+		DefaultPrivileges: []inventory.DefaultPrivilege{{Database: "ehr", ForRole: "app",
+			ObjectType: "table", Grantee: "PUBLIC", Privileges: []string{"SELECT"}}},
 	}
+	r.Sources[0].UncheckedRules = []string{"PG-HBA-TRUST"}
 	save(t, s, r)
 
 	got, err := s.Sources(context.Background(), "")

@@ -29,6 +29,10 @@ const (
 // completely: a partial or failed source leaves its findings as they were,
 // and so does a source r did not scan at all.
 //
+// Each occurrence records what it was to the finding's lifecycle (new,
+// reopened or still open), and each resolution is kept, so that Changes can
+// later tell what this scan changed.
+//
 // When several findings in r share a fingerprint they are one finding; the
 // most severe (the first of equals) is the one stored. After a successful
 // save, SaveScan sets FirstSeen and LastSeen of every finding in r.
@@ -205,9 +209,10 @@ func (w *scanWriter) insertSource(src inventory.SourceResult) error {
 	if snap.Postgres != nil {
 		settings = &sourceSettings{Postgres: snap.Postgres}
 	}
-	var cols [5]any
+	var cols [9]any
 	for i, v := range []any{
 		snap.ScannerPrivileges, snap.Databases, snap.Gaps, settings, snap.Sessions,
+		src.UncheckedRules, snap.PublicGrants, snap.Functions, snap.DefaultPrivileges,
 	} {
 		var err error
 		if cols[i], err = jsonText(v); err != nil {
@@ -217,11 +222,13 @@ func (w *scanWriter) insertSource(src inventory.SourceResult) error {
 
 	const insert = `INSERT INTO scan_sources
 		(scan_seq, name, type, status, error, has_snapshot, started_at, finished_at,
-		 scanner, scanner_privileges, databases, gaps, settings, sessions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 scanner, scanner_privileges, databases, gaps, settings, sessions,
+		 unchecked_rules, public_grants, functions, default_privileges)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	_, err := w.tx.ExecContext(w.ctx, insert, w.scanSeq, src.Name, src.Type, src.Status,
 		src.Error, boolInt(src.Snapshot != nil), nullTime(snap.StartedAt),
-		nullTime(snap.FinishedAt), snap.Scanner, cols[0], cols[1], cols[2], cols[3], cols[4])
+		nullTime(snap.FinishedAt), snap.Scanner, cols[0], cols[1], cols[2], cols[3], cols[4],
+		cols[5], cols[6], cols[7], cols[8])
 	if err != nil {
 		return err
 	}
@@ -233,8 +240,8 @@ func (w *scanWriter) insertResources(source string, rs []inventory.Resource) err
 		return nil
 	}
 	const insert = `INSERT INTO resources
-		(scan_seq, source, ord, name, type, owner, phi, phi_reason, rls)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		(scan_seq, source, ord, name, type, owner, phi, phi_reason, rls, force_rls, policies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	stmt, err := w.tx.PrepareContext(w.ctx, insert)
 	if err != nil {
 		return err
@@ -242,8 +249,12 @@ func (w *scanWriter) insertResources(source string, rs []inventory.Resource) err
 	defer stmt.Close()
 
 	for i, r := range rs {
-		_, err := stmt.ExecContext(w.ctx, w.scanSeq, source, i, r.Name, r.Type, r.Owner,
-			boolInt(r.PHI), r.PHIReason, boolInt(r.RLS))
+		policies, err := jsonText(r.Policies)
+		if err != nil {
+			return fmt.Errorf("resource %s: %w", r.Name, err)
+		}
+		_, err = stmt.ExecContext(w.ctx, w.scanSeq, source, i, r.Name, r.Type, r.Owner,
+			boolInt(r.PHI), r.PHIReason, boolInt(r.RLS), boolInt(r.ForceRLS), policies)
 		if err != nil {
 			return fmt.Errorf("resource %s: %w", r.Name, err)
 		}
@@ -287,8 +298,10 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 		 resolved_at = CASE WHEN resolved_at <= excluded.last_seen
 		   THEN NULL ELSE resolved_at END
 		RETURNING first_seen, last_seen`
-	const occur = `INSERT INTO finding_occurrences (scan_seq, fingerprint, severity, detail)
-		VALUES (?, ?, ?, ?)`
+	const occur = `INSERT INTO finding_occurrences
+		(scan_seq, fingerprint, severity, detail, change)
+		VALUES (?, ?, ?, ?, ?)`
+	const prior = `SELECT first_seen, status, resolved_at FROM findings WHERE fingerprint = ?`
 
 	up, err := w.tx.PrepareContext(w.ctx, upsert)
 	if err != nil {
@@ -300,11 +313,21 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 		return nil, err
 	}
 	defer oc.Close()
+	pr, err := w.tx.PrepareContext(w.ctx, prior)
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
 
 	seen := make(map[string]seenTimes, len(fs))
 	for _, f := range fs {
+		change, err := w.changeOf(pr, f.Fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
+		}
+
 		var first, last sql.NullString
-		err := up.QueryRowContext(w.ctx, f.Fingerprint, f.RuleID, f.Source, f.AccountID,
+		err = up.QueryRowContext(w.ctx, f.Fingerprint, f.RuleID, f.Source, f.AccountID,
 			f.Resource, f.Severity, f.Severity.Rank(), w.at, w.at, w.scanSeq).Scan(&first, &last)
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
@@ -314,7 +337,7 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
 		}
-		_, err = oc.ExecContext(w.ctx, w.scanSeq, f.Fingerprint, f.Severity, detail)
+		_, err = oc.ExecContext(w.ctx, w.scanSeq, f.Fingerprint, f.Severity, detail, change)
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
 		}
@@ -331,10 +354,40 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 	return seen, nil
 }
 
+// Changes of an occurrence, as finding_occurrences.change stores them.
+const (
+	changeNew      = "new"
+	changeReopened = "reopened"
+	changeOpen     = "open"
+)
+
+// changeOf says what this scan's occurrence of the finding fp is to its
+// lifecycle, from the finding's row before this scan touches it: new when
+// no scan had it (or only later ones, for a scan saved out of order),
+// reopened when it was resolved, open otherwise.
+func (w *scanWriter) changeOf(prior *sql.Stmt, fp string) (string, error) {
+	var first, status string
+	var resolvedAt sql.NullString
+	err := prior.QueryRowContext(w.ctx, fp).Scan(&first, &status, &resolvedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return changeNew, nil
+	case err != nil:
+		return "", err
+	case first > w.at:
+		return changeNew, nil
+	case status == FindingResolved && resolvedAt.Valid && resolvedAt.String <= w.at:
+		return changeReopened, nil
+	}
+	return changeOpen, nil
+}
+
 // findingDetail is the JSON kept for one occurrence of f: all of it but the
-// seen times, which belong to the finding's lifecycle row.
+// seen and resolved times, which belong to the finding's lifecycle row, and
+// the suppression, which is applied afresh whenever a finding is reported.
 func findingDetail(f inventory.Finding) (string, error) {
-	f.FirstSeen, f.LastSeen = time.Time{}, time.Time{}
+	f.FirstSeen, f.LastSeen, f.ResolvedAt = time.Time{}, time.Time{}, time.Time{}
+	f.Suppression = nil
 	b, err := json.Marshal(f)
 	return string(b), err
 }
@@ -358,5 +411,14 @@ func (w *scanWriter) resolveAbsent(source string, unchecked []string) error {
 		return err
 	}
 	_, err = w.tx.ExecContext(w.ctx, resolve, w.at, w.scanSeq, source, w.at, string(skip), w.scanSeq)
+	if err != nil {
+		return err
+	}
+
+	// Kept apart from the findings row, whose resolution a later scan may
+	// clear by reopening the finding.
+	const record = `INSERT INTO finding_resolutions (scan_seq, fingerprint)
+		SELECT ?, fingerprint FROM findings WHERE resolved_scan_seq = ? AND source = ?`
+	_, err = w.tx.ExecContext(w.ctx, record, w.scanSeq, w.scanSeq, source)
 	return err
 }

@@ -11,7 +11,9 @@ import (
 
 // Sources returns the sources of the scan scanID (the latest scan when
 // empty) with their snapshots as stored: coverage, gaps, scanner privileges,
-// settings, resources and sessions. A snapshot's Accounts are left empty;
+// settings, resources, sessions, PUBLIC's grants, functions and default
+// privileges, and the rules it could not evaluate. A snapshot's Accounts
+// are left empty;
 // Accounts returns them. A source that had no snapshot has a nil Snapshot.
 // It returns an error wrapping ErrNotFound when there is no such scan.
 func (s *Store) Sources(ctx context.Context, scanID string) ([]inventory.SourceResult, error) {
@@ -38,7 +40,8 @@ func (s *Store) sources(ctx context.Context, scanID string) ([]inventory.SourceR
 	}
 
 	const query = `SELECT name, type, status, error, has_snapshot, started_at, finished_at,
-		scanner, scanner_privileges, databases, gaps, settings, sessions
+		scanner, scanner_privileges, databases, gaps, settings, sessions,
+		unchecked_rules, public_grants, functions, default_privileges
 		FROM scan_sources WHERE scan_seq = ? ORDER BY rowid`
 	rows, err := tx.QueryContext(ctx, query, scanSeq)
 	if err != nil {
@@ -88,11 +91,16 @@ func scanSource(rows *sql.Rows) (inventory.SourceResult, error) {
 	var src inventory.SourceResult
 	var hasSnapshot bool
 	var started, finished, privs, dbs, gaps, settings, sessions sql.NullString
+	var unchecked, public, funcs, defaults sql.NullString
 	snap := &inventory.Snapshot{}
 	err := rows.Scan(&src.Name, &src.Type, &src.Status, &src.Error, &hasSnapshot,
-		&started, &finished, &snap.Scanner, &privs, &dbs, &gaps, &settings, &sessions)
+		&started, &finished, &snap.Scanner, &privs, &dbs, &gaps, &settings, &sessions,
+		&unchecked, &public, &funcs, &defaults)
 	if err != nil {
 		return src, err
+	}
+	if err := readJSON(unchecked, &src.UncheckedRules); err != nil {
+		return src, fmt.Errorf("source %s: %w", src.Name, err)
 	}
 	if !hasSnapshot {
 		return src, nil
@@ -111,7 +119,8 @@ func scanSource(rows *sql.Rows) (inventory.SourceResult, error) {
 		dst any
 	}{
 		{privs, &snap.ScannerPrivileges}, {dbs, &snap.Databases}, {gaps, &snap.Gaps},
-		{settings, &set}, {sessions, &snap.Sessions},
+		{settings, &set}, {sessions, &snap.Sessions}, {public, &snap.PublicGrants},
+		{funcs, &snap.Functions}, {defaults, &snap.DefaultPrivileges},
 	} {
 		if err := readJSON(c.v, c.dst); err != nil {
 			return src, fmt.Errorf("source %s: %w", src.Name, err)
@@ -125,8 +134,8 @@ func scanSource(rows *sql.Rows) (inventory.SourceResult, error) {
 // readResources reads the resources of one source of a scan, in order.
 func readResources(ctx context.Context, tx *sql.Tx, scanSeq int64, source string) (
 	[]inventory.Resource, error) {
-	const query = `SELECT name, type, owner, phi, phi_reason, rls FROM resources
-		WHERE scan_seq = ? AND source = ? ORDER BY ord`
+	const query = `SELECT name, type, owner, phi, phi_reason, rls, force_rls, policies
+		FROM resources WHERE scan_seq = ? AND source = ? ORDER BY ord`
 	rows, err := tx.QueryContext(ctx, query, scanSeq, source)
 	if err != nil {
 		return nil, err
@@ -136,8 +145,14 @@ func readResources(ctx context.Context, tx *sql.Tx, scanSeq int64, source string
 	var out []inventory.Resource
 	for rows.Next() {
 		var r inventory.Resource
-		if err := rows.Scan(&r.Name, &r.Type, &r.Owner, &r.PHI, &r.PHIReason, &r.RLS); err != nil {
+		var policies sql.NullString
+		err := rows.Scan(&r.Name, &r.Type, &r.Owner, &r.PHI, &r.PHIReason, &r.RLS, &r.ForceRLS,
+			&policies)
+		if err != nil {
 			return nil, err
+		}
+		if err := readJSON(policies, &r.Policies); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", r.Name, err)
 		}
 		out = append(out, r)
 	}

@@ -32,6 +32,10 @@ const busyTimeoutMS = 15000
 // ErrNotFound is returned by the read methods when no stored scan matches.
 var ErrNotFound = errors.New("no matching scan in the store")
 
+// ErrUnknownFinding is returned when no tracked finding has the
+// fingerprint asked for.
+var ErrUnknownFinding = errors.New("no finding with this fingerprint in the store")
+
 // Store is an open ward database.
 type Store struct {
 	db   *sql.DB
