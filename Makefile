@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 WARD_CORPUS ?= $(abspath ../shared/corpus)
 export WARD_CORPUS
 
-.PHONY: all build test test-deps vet unit bench fuzz clean
+.PHONY: all build test test-deps vet unit bench bench-tools fuzz clean
 
 all: build
 
@@ -27,9 +27,18 @@ unit:
 	$(GO) test -count=1 ./...
 
 # bench runs the Go benchmarks; set BENCH to pick some (make bench BENCH=Grants).
+# bench-estate (internal/pgsource/bench.mk) scans the generated 2,000-role
+# estate with the real binary and reports wall time and peak RSS.
 BENCH ?= .
-bench: test-deps
+bench: test-deps bench-tools
 	$(GO) test -run=NONE -bench='$(BENCH)' -benchmem ./...
+	$(MAKE) bench-estate
+
+# bench-tools installs GNU time, which measures peak RSS.
+bench-tools:
+	@command -v /usr/bin/time >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } || \
+	  { echo "install GNU time (apt-get install time) to measure peak memory"; exit 1; }
 
 # fuzz runs each fuzz target for FUZZTIME (default 30s). New corpus entries go
 # to the Go build cache, never to the read-only shared corpus.
@@ -44,3 +53,4 @@ clean:
 	rm -rf bin
 
 include demo/Makefile.inc
+include internal/pgsource/bench.mk
