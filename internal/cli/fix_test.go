@@ -23,7 +23,8 @@ GRANT pg_read_all_settings TO fix_scanner;
 CREATE ROLE fix_legacy_svc LOGIN SUPERUSER;
 CREATE ROLE fix_report_svc LOGIN;
 ALTER ROLE fix_report_svc SET pgaudit.log = 'none';
-CREATE ROLE "Fix ""Odd"" Contractor" LOGIN;`)
+CREATE ROLE "Fix ""Odd"" Contractor" LOGIN;
+CREATE ROLE fix_owner_svc LOGIN;`)
 	srv.MustExec(t, "fixdb", `
 GRANT SELECT ON pg_hba_file_rules TO fix_scanner;
 GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO fix_scanner;
@@ -31,7 +32,15 @@ CREATE SCHEMA ward_fix;
 CREATE TABLE ward_fix.patient (id int, ssn text, mrn text);
 GRANT USAGE ON SCHEMA ward_fix TO "Fix ""Odd"" Contractor", fix_report_svc;
 GRANT SELECT ON ward_fix.patient TO "Fix ""Odd"" Contractor";
-GRANT UPDATE (mrn) ON ward_fix.patient TO "Fix ""Odd"" Contractor";`)
+GRANT UPDATE (mrn) ON ward_fix.patient TO "Fix ""Odd"" Contractor";
+CREATE TABLE ward_fix.encounter (id serial PRIMARY KEY, patient_id int, note text);
+ALTER TABLE ward_fix.encounter OWNER TO fix_owner_svc;
+ALTER TABLE ward_fix.encounter ENABLE ROW LEVEL SECURITY;
+GRANT USAGE ON SCHEMA ward_fix TO fix_owner_svc;
+CREATE TABLE ward_fix.diagnosis (id int, patient_id int, icd10 text);
+GRANT SELECT ON ward_fix.diagnosis TO PUBLIC;
+CREATE FUNCTION ward_fix.lookup_ssn(text) RETURNS text LANGUAGE sql SECURITY DEFINER
+  AS 'SELECT ssn FROM ward_fix.patient WHERE mrn = $1';`)
 
 	dir := t.TempDir()
 	t.Setenv("WARD_TEST_SCANNER_PW", scannerPW)
@@ -67,7 +76,9 @@ GRANT UPDATE (mrn) ON ward_fix.patient TO "Fix ""Odd"" Contractor";`)
 		keys := map[string]bool{}
 		var fixes []sqlFix
 		for _, f := range r.Findings {
-			if !strings.HasPrefix(f.AccountID, "fix/fix_") && !strings.HasPrefix(f.AccountID, "fix/Fix") {
+			ours := strings.HasPrefix(f.AccountID, "fix/fix_") || strings.HasPrefix(f.AccountID, "fix/Fix") ||
+				f.AccountID == "" && strings.HasPrefix(f.Resource, "fixdb.")
+			if !ours {
 				continue
 			}
 			key := f.RuleID + " " + f.AccountID + " " + f.Resource
@@ -75,9 +86,11 @@ GRANT UPDATE (mrn) ON ward_fix.patient TO "Fix ""Odd"" Contractor";`)
 			if f.Fix == nil || f.Fix.Language != "sql" {
 				continue
 			}
+			// A fix about objects runs in their database, the first part
+			// of the resource; role-wide fixes run anywhere.
 			db := "postgres"
-			if f.RuleID == "PG-DIRECT-GRANTS" {
-				db = f.Resource // the fix runs in the database it is about
+			if first, _, _ := strings.Cut(f.Resource, "."); first == "fixdb" {
+				db = "fixdb"
 			}
 			fixes = append(fixes, sqlFix{f.RuleID, f.AccountID, db, f.Fix.Apply, f.Fix.Rollback})
 		}
@@ -89,13 +102,17 @@ GRANT UPDATE (mrn) ON ward_fix.patient TO "Fix ""Odd"" Contractor";`)
 		"PG-SUPERUSER-SERVICE fix/fix_legacy_svc superuser",
 		"AUDIT-LOGGING-OFF fix/fix_report_svc pgaudit.log",
 		`PG-DIRECT-GRANTS fix/Fix "Odd" Contractor fixdb`,
+		"PG-SERVICE-OWNS-PHI fix/fix_owner_svc fixdb.ward_fix",
+		"PG-RLS-BYPASS-SERVICE fix/fix_owner_svc fixdb",
+		"PG-PUBLIC-PHI-ACCESS  fixdb.ward_fix.diagnosis",
+		"PG-SECURITY-DEFINER-EXPOSED  fixdb.ward_fix.lookup_ssn(text)",
 	} {
 		if !before[want] {
 			t.Fatalf("expected finding %q before fixing; have %v", want, before)
 		}
 	}
-	if len(fixes) < 3 {
-		t.Fatalf("want at least 3 SQL fixes, got %d", len(fixes))
+	if len(fixes) < 7 {
+		t.Fatalf("want at least 7 SQL fixes, got %d", len(fixes))
 	}
 
 	for round := 1; round <= 2; round++ {
