@@ -97,14 +97,20 @@ configuration or connection errors, or a scan that covered only part of what
 was asked.`,
 		Example: `  ward init                     # write an annotated ward.yaml
   ward scan                     # scan every source, store, print a summary
-  ward scan --format html -o report.html`,
+  ward scan --format html -o report.html
+  ward scan --new-only --fail-on high   # CI: fail only on new findings
+  ward inventory --kind service # the accounts of the latest scan
+  ward findings --severity high # the findings tracked in the store
+  ward explain ehr/etl_loader   # one account: grants, paths, findings, fixes
+  ward suppress FINGERPRINT --reason TEXT --until 2027-06-30`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", "",
 		"configuration file (default $WARD_CONFIG, then ./ward.yaml)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log debug details to stderr")
-	root.AddCommand(newInit(env, g), newScan(env, g), newVersion(env))
+	root.AddCommand(newInit(env, g), newScan(env, g), newInventory(g), newFindings(env, g),
+		newExplain(g), newSuppress(g), newVersion(env))
 	return root
 }
 

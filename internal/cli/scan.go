@@ -62,7 +62,8 @@ their suppression expires.`,
 	cmd.Flags().StringVar(&f.failOn, "fail-on", "",
 		"exit 1 when a finding has this severity or higher: critical, high, medium, low, info")
 	cmd.Flags().BoolVar(&f.newOnly, "new-only", false,
-		"with --fail-on, count only findings new in this scan (first seen, or back after being resolved)")
+		"with --fail-on, count only findings new in this scan "+
+			"(first seen, or back after being resolved)")
 	return cmd
 }
 

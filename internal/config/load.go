@@ -256,7 +256,7 @@ type validator struct {
 	root *yaml.Node
 	// skipSecrets checks secret references for their form only.
 	skipSecrets bool
-	errs Errors
+	errs        Errors
 }
 
 func (v *validator) fail(line int, field, format string, args ...any) {

@@ -1,6 +1,8 @@
 // Package store is ward's own database: an SQLite file that keeps every scan
 // with its sources, accounts, grants and findings, and tracks each finding
-// across scans by its fingerprint (first seen, last seen, resolved).
+// across scans by its fingerprint (first seen, last seen, resolved). It
+// compares each scan with the previous scan of every source (Changes) and
+// keeps the suppressions recorded with `ward suppress`.
 //
 // The schema is versioned by numbered SQL files under migrations/, applied in
 // order when a store is opened. A store written by a newer ward is refused
