@@ -5,6 +5,20 @@ export PATH := $(PATH):/usr/local/go/bin
 WARD_CORPUS ?= $(abspath ../shared/corpus)
 export WARD_CORPUS
 
+# The official SARIF 2.1.0 schema, which the SARIF tests validate against.
+# It is published inside an npm package; npm pack fetches it from the npm
+# registry (npm comes with Debian's nodejs, installed when missing).
+SARIF_SCHEMA := $(CURDIR)/.cache/sarif-2.1.0-rtm.5.json
+export WARD_SARIF_SCHEMA := $(SARIF_SCHEMA)
+$(SARIF_SCHEMA):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } || \
+	  { echo "install npm (apt-get install npm): it fetches the SARIF schema"; exit 1; }
+	@mkdir -p $(CURDIR)/.cache/npm && cd $(CURDIR)/.cache/npm && \
+	  npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && \
+	  tar -xzf microsoft-jest-sarif-1.0.0-beta.0.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json && \
+	  mv package/lib/schemas/sarif-2.1.0-rtm.5.json $@ && rm -rf package *.tgz
+
 .PHONY: all build test test-deps vet unit bench bench-tools fuzz clean
 
 all: build
@@ -17,8 +31,9 @@ build:
 # ones included.
 test: test-deps vet unit
 
-test-deps:
+test-deps: $(SARIF_SCHEMA)
 	@bash demo/deps.sh
+
 
 vet:
 	$(GO) vet ./...
