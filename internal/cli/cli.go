@@ -115,7 +115,9 @@ was asked.`,
 }
 
 func (g *globalFlags) logger(w io.Writer) *slog.Logger {
-	level := slog.LevelWarn
+	// Problems reach the user through errors and reports; the log is for
+	// debugging, so by default only errors that have nowhere else to go.
+	level := slog.LevelError
 	if g.verbose {
 		level = slog.LevelDebug
 	}

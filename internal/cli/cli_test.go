@@ -310,3 +310,47 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }
+
+// TestOutputPathCheckedBeforeScanning: a report path that cannot be
+// written is refused at once, not after minutes of scanning.
+func TestOutputPathCheckedBeforeScanning(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope", "r.html")
+	code, _, stderr := run(t, "scan", "-c", filepath.Join(dir, "absent.yaml"), "-o", missing)
+	if code != ExitError || !strings.Contains(stderr, "does not exist: create it first") {
+		t.Errorf("missing directory: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = run(t, "scan", "-c", filepath.Join(dir, "absent.yaml"), "-o", dir)
+	if code != ExitError || !strings.Contains(stderr, "is a directory") {
+		t.Errorf("directory as output: exit %d, %q", code, stderr)
+	}
+}
+
+// TestTextSummaryToFile: -o with the default text format writes the
+// summary to the file, as --help says.
+func TestTextSummaryToFile(t *testing.T) {
+	setupEstate(t)
+	dir := t.TempDir()
+	t.Setenv("WARD_TEST_SCANNER_PW", scannerPW)
+	cfg := writeConfig(t, dir, fmt.Sprintf(`sources:
+  - name: clinic
+    type: postgres
+    dsn: postgres://ward_scanner@127.0.0.1:%d/clinic?sslmode=disable
+    password: ${env:WARD_TEST_SCANNER_PW}
+`, srv.Port))
+	out := filepath.Join(dir, "summary.txt")
+	code, stdout, stderr := run(t, "scan", "-c", cfg, "-o", out, "--fail-on", "critical")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), "PG-SUPERUSER-SERVICE") {
+		t.Errorf("summary file: %v, %q", err, b)
+	}
+	if !strings.Contains(stdout, "summary written to "+out) {
+		t.Errorf("stdout does not say where the summary went: %q", stdout)
+	}
+	if !strings.Contains(stderr, "at or above critical (--fail-on): exit 1") {
+		t.Errorf("stderr does not say why the exit is 1: %q", stderr)
+	}
+}

@@ -80,6 +80,13 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		return withCode(ExitError, errors.New("--new-only needs --fail-on: it says which "+
 			"findings --fail-on counts"))
 	}
+	f.format = strings.ToLower(f.format)
+	if f.output == "-" {
+		f.output = "" // the usual spelling of stdout
+	}
+	if err := checkOutputPath(f.output); err != nil {
+		return withCode(ExitError, err)
+	}
 	var write report.Func
 	if f.format != "text" {
 		w, err := report.Writer(f.format)
@@ -97,9 +104,9 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		return withCode(ExitError, fmt.Errorf("%s lists no sources: add one under sources (see `ward init`)", cfg.Path))
 	}
 	ctx := cmd.Context()
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
-		return withCode(ExitError, fmt.Errorf("open store %s: %w", cfg.Store, err))
+		return withCode(ExitError, err)
 	}
 	defer st.Close()
 
@@ -121,12 +128,22 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		err = compareAndSuppress(cmd, st, cfg, res)
 	}
 	prog.Stop()
+	if ctx.Err() != nil {
+		return withCode(ExitError, errors.New("interrupted: nothing of this scan was stored"))
+	}
 	if err != nil {
 		return withCode(ExitError, err)
 	}
 
 	out := cmd.OutOrStdout()
 	switch {
+	case write == nil && f.output != "":
+		err = writeFileAtomic(f.output, func(w *os.File) error {
+			return report.WriteText(w, res, report.TextOptions{})
+		})
+		if err == nil {
+			fmt.Fprintf(out, "summary written to %s\n", absPath(f.output))
+		}
 	case write == nil:
 		err = report.WriteText(out, res, report.TextOptions{Color: isTerminal(out)})
 	case f.output == "":
@@ -145,8 +162,31 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 	if res.Partial() {
 		return withCode(ExitError, fmt.Errorf("the scan was partial: %s", partialSummary(res)))
 	}
-	if failOn != "" && len(failing(res.Findings, failOn, f.newOnly, res.Changes)) > 0 {
+	if n := len(failing(res.Findings, failOn, f.newOnly, res.Changes)); failOn != "" && n > 0 {
+		which := ""
+		if f.newOnly {
+			which = "new "
+		}
+		fmt.Fprintf(env.Stderr, "ward: %d %sfinding(s) at or above %s (--fail-on): exit 1\n",
+			n, which, failOn)
 		return errFindings
+	}
+	return nil
+}
+
+// checkOutputPath refuses, before any scanning, an output path whose
+// directory is missing or that names a directory.
+func checkOutputPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("-o %s is a directory: name a file, such as %s",
+			path, filepath.Join(path, "report.html"))
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("-o %s: directory %s does not exist: create it first", path, dir)
 	}
 	return nil
 }

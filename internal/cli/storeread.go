@@ -35,9 +35,9 @@ func openStoreView(ctx context.Context, g *globalFlags) (*storeView, error) {
 		return nil, withCode(ExitError,
 			fmt.Errorf("no store at %s: run `ward scan` first", cfg.Store))
 	}
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("open store %s: %w", cfg.Store, err))
+		return nil, withCode(ExitError, err)
 	}
 	latest, err := st.LatestScan(ctx)
 	if err != nil {
@@ -137,4 +137,15 @@ func checkFormat(format string, allowed ...string) error {
 	}
 	return withCode(ExitError, fmt.Errorf("--format: unknown format %q: use %s", format,
 		strings.Join(allowed, ", ")))
+}
+
+// openStore opens ward's store, explaining the one failure users meet by
+// mistake: `store:` naming a file that is not ward's.
+func openStore(ctx context.Context, path string) (*store.Store, error) {
+	st, err := store.Open(ctx, path)
+	if err != nil && strings.Contains(err.Error(), "not a database") {
+		return nil, fmt.Errorf("%w: %s is not a SQLite file; `store:` in ward.yaml must name "+
+			"ward's own database (a new path is created on the first scan)", err, path)
+	}
+	return st, err
 }
