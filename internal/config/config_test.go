@@ -107,18 +107,30 @@ func TestRejects(t *testing.T) {
 		{"duplicate name", "sources:\n  - name: a\n    type: postgres\n    dsn: postgres://u@h/d\n  - name: a\n    type: postgres\n    dsn: postgres://u@h/d\n",
 			"already the name of the source on line 2", 5},
 		{"misspelt key", "sources:\n  - name: a\n    type: postgres\n    dns: postgres://u@h/d\n",
-			"field dns not found", 4},
+			`unknown key "dns": the keys here are name, type, dsn`, 4},
 		{"bad duration", "policy:\n  unused_after: 90 days\n", "policy.unused_after", 2},
 		{"bad yaml", "sources: [\n", "not valid YAML", 0},
 		{"bad owner id", "owners:\n  - account: etl_loader\n", "not an account ID", 2},
 		{"owner of unknown source", "owners:\n  - account: nope/etl\n", `source "nope" is not defined`, 2},
 		{"secret in wrong place", "sources: " + canary + "\n", "expected a list of sources", 1},
+		{"duplicate key", "store: a.db\nstore: b.db\n", `mapping key "store" already defined at line 1`, 2},
+		{"empty env", "sources:\n  - name: ehr\n    type: postgres\n    dsn: postgres://u@h/db\n    password: ${env:WARD_TEST_EMPTY}\n",
+			"is set but empty", 5},
+		{"unknown reference", "sources:\n  - name: ehr\n    type: postgres\n    dsn: postgres://u@h/db\n    password: ${vault:kv/ehr}\n",
+			"${vault:…} is not a reference ward knows", 5},
+		{"blank source name", "sources:\n  - name: \" \"\n    type: postgres\n    dsn: postgres://u@h/db\n",
+			"use 1 to 63 letters", 2},
+		{"control character in name", "sources:\n  - name: \"a\\x07b\"\n    type: postgres\n    dsn: postgres://u@h/db\n",
+			"use 1 to 63 letters", 2},
+		{"duplicate owner", "sources:\n  - name: a\n    type: postgres\n    dsn: postgres://u@h/d\nowners:\n  - account: a/x\n  - account: a/x\n",
+			"already listed on line 6", 7},
 		{"phi pattern", "phi:\n  tables: [\"clinical\"]\n", "phi.tables[0]", 2},
 		{"unset env", "sources:\n  - name: ehr\n    type: postgres\n    dsn: postgres://u@h/db\n    password: ${env:WARD_SURELY_UNSET_VAR}\n",
 			"WARD_SURELY_UNSET_VAR is not set", 5},
 		{"missing file", "sources:\n  - name: ehr\n    type: postgres\n    dsn: postgres://u@h/db\n    password: ${file:nope.txt}\n",
 			"cannot read secret file", 5},
 	}
+	t.Setenv("WARD_TEST_EMPTY", "")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/tmp/w/ward.yaml", []byte(tc.body))
@@ -192,4 +204,17 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("error echoes a value from the file: %v", err)
 		}
 	})
+}
+
+// TestUnknownKeysAllReported checks that two misspelt keys are reported
+// together, each with its own line.
+func TestUnknownKeysAllReported(t *testing.T) {
+	_, err := Parse("w.yaml", []byte("sourcez: []\nsources:\n  - name: a\n    colour: red\n"))
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 2 || es[0].Line != 1 || es[1].Line != 4 {
+		t.Fatalf("err = %v, want two errors on lines 1 and 4", err)
+	}
+	if !strings.Contains(es[0].Error(), "the keys here are store, policy, phi, sources, owners") {
+		t.Errorf("top-level message does not list the keys: %v", es[0])
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -163,7 +164,7 @@ func parse(path string, data []byte, resolve bool) (*Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&raw); err != nil {
-			return nil, &Error{File: path, Line: yamlLine(err), Msg: yamlMsg(err)}
+			return nil, decodeErrors(path, err)
 		}
 	}
 
@@ -190,7 +191,10 @@ func parse(path string, data []byte, resolve bool) (*Config, error) {
 	return c, nil
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var (
+	lineRE        = regexp.MustCompile(`line (\d+)`)
+	leadingLineRE = regexp.MustCompile(`^line \d+: `)
+)
 
 func yamlLine(err error) int {
 	m := lineRE.FindStringSubmatch(err.Error())
@@ -221,11 +225,58 @@ var typeNames = map[string]string{
 	"string":                  "a single value",
 }
 
+// decodeErrors turns the decoder's errors, one per problem, into errors
+// that name the file and line and say what belongs there.
+func decodeErrors(path string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &Error{File: path, Line: yamlLine(err), Msg: yamlMsg(err)}
+	}
+	var es Errors
+	for _, m := range te.Errors {
+		es = append(es, &Error{File: path, Line: yamlLine(errors.New(m)), Msg: friendly(m)})
+	}
+	return es
+}
+
+var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+
+// rawTypes maps the decoder's names of the raw types to them, so that an
+// unknown key can be answered with the keys that are allowed there.
+var rawTypes = map[string]reflect.Type{
+	"config.rawConfig":      reflect.TypeOf(rawConfig{}),
+	"config.rawSource":      reflect.TypeOf(rawSource{}),
+	"config.rawOwner":       reflect.TypeOf(rawOwner{}),
+	"config.rawSuppression": reflect.TypeOf(rawSuppression{}),
+}
+
+func friendly(m string) string {
+	if sub := unknownFieldRE.FindStringSubmatch(m); sub != nil {
+		msg := fmt.Sprintf("unknown key %q", sub[1])
+		if t, ok := rawTypes[sub[2]]; ok {
+			msg += ": the keys here are " + strings.Join(yamlKeys(t), ", ")
+		} else if strings.HasPrefix(sub[2], "struct") {
+			msg += ": check its spelling against `ward init`'s annotated file"
+		}
+		return msg
+	}
+	return yamlMsg(errors.New(m))
+}
+
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 func yamlMsg(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
-	msg = strings.TrimSpace(lineRE.ReplaceAllString(msg, ""))
-	msg = strings.TrimPrefix(msg, ": ")
+	msg = strings.TrimSpace(leadingLineRE.ReplaceAllString(msg, ""))
 	if m := unmarshaRE.FindStringSubmatch(msg); m != nil {
 		want := typeNames[m[1]]
 		if want == "" {
@@ -348,6 +399,24 @@ func ParseDuration(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("%q has an unknown unit: use d (days), w (weeks) or h (hours), such as 90d", s)
 }
 
+// maxSourceName bounds a source name: it is repeated in every account ID,
+// finding and report line.
+const maxSourceName = 63
+
+func goodSourceName(name string) bool {
+	if len(name) > maxSourceName {
+		return false
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '.' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // SourceTypes lists the source types this version of ward can scan.
 var SourceTypes = []string{"postgres"}
 
@@ -369,6 +438,10 @@ func (v *validator) sources(raws []rawSource) []Source {
 		case strings.Contains(r.Name, "/"):
 			v.fail(lineOf(child(n, "name")), field+".name",
 				"%q contains '/': source names are the first part of account IDs, so they cannot hold '/'", r.Name)
+		case !goodSourceName(r.Name):
+			v.fail(lineOf(child(n, "name")), field+".name",
+				"use 1 to %d letters, digits, '.', '_' or '-' (the name starts every account ID "+
+					"and appears in reports)", maxSourceName)
 		default:
 			if first, dup := seen[r.Name]; dup {
 				v.fail(lineOf(child(n, "name")), field+".name",
@@ -436,12 +509,19 @@ func (v *validator) checkDSN(n *yaml.Node, field, dsn string) {
 	}
 }
 
-var refRE = regexp.MustCompile(`^\$\{(env|file):([^}]+)\}$`)
+var (
+	refRE    = regexp.MustCompile(`^\$\{(env|file):([^}]+)\}$`)
+	anyRefRE = regexp.MustCompile(`^\$\{([a-zA-Z]+):[^}]*\}$`)
+)
 
 // resolveSecret turns a ${env:NAME} or ${file:PATH} reference into the
 // secret it names. Anything else is a literal and is refused.
 func (v *validator) resolveSecret(ref string) (secret.Value, error) {
 	m := refRE.FindStringSubmatch(strings.TrimSpace(ref))
+	if k := anyRefRE.FindStringSubmatch(strings.TrimSpace(ref)); m == nil && k != nil {
+		return secret.Value{}, fmt.Errorf("${%s:…} is not a reference ward knows: "+
+			"write ${env:NAME} or ${file:PATH}", k[1])
+	}
 	if m == nil {
 		return secret.Value{}, errors.New("a literal secret is refused: a password written in " +
 			"ward.yaml would be readable by anyone who can read the file or its backups; " +
@@ -454,8 +534,11 @@ func (v *validator) resolveSecret(ref string) (secret.Value, error) {
 	kind, name := m[1], strings.TrimSpace(m[2])
 	if kind == "env" {
 		val, ok := os.LookupEnv(name)
-		if !ok || val == "" {
+		if !ok {
 			return secret.Value{}, fmt.Errorf("environment variable %s is not set (referenced as ${env:%s})", name, name)
+		}
+		if val == "" {
+			return secret.Value{}, fmt.Errorf("environment variable %s is set but empty (referenced as ${env:%s})", name, name)
 		}
 		return secret.New(val), nil
 	}
@@ -477,6 +560,7 @@ func (v *validator) resolveSecret(ref string) (secret.Value, error) {
 func (v *validator) owners(raws []rawOwner, sources []Source) []Owner {
 	seq := child(v.root, "owners")
 	names := map[string]bool{}
+	seenOwner := map[string]int{}
 	for _, s := range sources {
 		names[s.Name] = true
 	}
@@ -493,6 +577,11 @@ func (v *validator) owners(raws []rawOwner, sources []Source) []Owner {
 			v.fail(lineOf(child(n, "account")), field+".account",
 				"source %q is not defined under sources", src)
 		}
+		if first, dup := seenOwner[r.Account]; dup && r.Account != "" {
+			v.fail(lineOf(child(n, "account")), field+".account",
+				"%q is already listed on line %d: keep one entry per account", r.Account, first)
+		}
+		seenOwner[r.Account] = lineOf(child(n, "account"))
 		out = append(out, Owner{Account: r.Account, Owner: r.Owner, Purpose: r.Purpose,
 			Needs: r.Needs, Rotation: r.Rotation, Line: lineOf(n)})
 	}

@@ -73,7 +73,7 @@ func TestSuppressionsRejects(t *testing.T) {
 			"  - fingerprint: 0123456789abcdef\n    reason: r\n    until: 2026-01-01\n    by: a\n",
 			"already suppressed on line 2", 6},
 		{"misspelt key", "suppressions:\n  - fingerprint: 0123456789abcdef\n    reson: r\n",
-			"field reson not found", 3},
+			`unknown key "reson": the keys here are fingerprint, reason, until, by`, 3},
 		{"not a list", "suppressions: yes\n", "expected a list of suppressions", 1},
 	}
 	for _, tc := range cases {
