@@ -44,6 +44,9 @@ func WriteExplainText(w io.Writer, e Explanation, opt ListOptions) error {
 	}
 	t.para("  attributes  ", 14, attributesText(a.Attributes))
 	t.para("  password    ", 14, validUntilText(a.Attributes.ValidUntil))
+	if reach := sweepingReach(a); reach != "" {
+		t.para("  reaches     ", 14, reach)
+	}
 	if len(a.Attributes.DangerousRoles) > 0 {
 		t.para("  dangerous   ", 14, strings.Join(a.Attributes.DangerousRoles, ", "))
 	}

@@ -147,6 +147,8 @@ type accountView struct {
 	GrantRows  []grantRow
 	PHIGrants  int
 	Findings   int
+	// Reach says what the account reaches beyond its listed grants.
+	Reach string
 }
 
 // grantRow is the privileges an account holds on one resource through one
@@ -315,6 +317,7 @@ func accountViewOf(a inventory.Account, anchor string, findings int) accountView
 		v.ValidUntil = formatTime(*at.ValidUntil)
 	}
 	v.GrantRows, v.PHIGrants = grantRows(a.Grants)
+	v.Reach = sweepingReach(a)
 	return v
 }
 

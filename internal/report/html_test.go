@@ -155,7 +155,8 @@ func TestHTMLSections(t *testing.T) {
 			"<td>SELECT (grantable)<td>",
 			"name matches *_loader; no password expiry",
 			"<dt>Attributes</dt><dd>login, superuser</dd>",
-			"· 4 grants, <span class=\"phi\">2 on PHI</span> · 1 finding <span",
+			"· 4 grants, <span class=\"phi\">2 on PHI</span>, <span class=\"phi\">sweeping reach</span> · 1 finding <span",
+			"<dt>Reaches</dt><dd class=\"warn-text\">superuser: every object",
 		}},
 	}
 	for _, tt := range tests {
