@@ -1,0 +1,199 @@
+package pglog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/bits"
+)
+
+// errIncomplete means the data ends inside a record and more may come.
+var errIncomplete = errors.New("incomplete record")
+
+// errMalformed means the bytes are not a record of the expected format.
+var errMalformed = errors.New("malformed record")
+
+// csvField locates one field of a record being scanned.
+type csvField struct {
+	start, end int
+	escaped    bool
+}
+
+// csvScanner splits CSV records (RFC 4180 as PostgreSQL's csvlog writes
+// them: comma-separated, fields with commas, quotes or newlines quoted,
+// quotes doubled). Its buffers are reused between records.
+type csvScanner struct {
+	spans  []csvField
+	fields [][]byte
+}
+
+// scan reads one record from the start of data. It returns the bytes used
+// (through the record's newline) and the fields, which are slices of data
+// unquoted in place, valid until the data is reused. Blank lines come back
+// as a record with no fields. Unlike encoding/csv, a CR LF inside a quoted
+// field is kept as is; CR LF ending a record is accepted.
+func (s *csvScanner) scan(data []byte, atEOF bool) (int, [][]byte, error) {
+	s.spans = s.spans[:0]
+	if n := blankLine(data); n > 0 {
+		return n, s.fields[:0], nil
+	}
+	i := 0
+	for {
+		if i < len(data) && data[i] == ',' {
+			// An empty field: most csvlog columns are empty.
+			s.spans = append(s.spans, csvField{start: i, end: i})
+			i++
+			continue
+		}
+		if i < len(data) && data[i] == '"' {
+			f, next, err := scanQuoted(data, i, atEOF)
+			if err != nil {
+				return 0, nil, err
+			}
+			s.spans = append(s.spans, f)
+			i = next
+			if i >= len(data) {
+				return s.finish(data, i)
+			}
+			switch c := data[i]; {
+			case c == ',':
+				i++
+				continue
+			case c == '\n':
+				return s.finish(data, i+1)
+			case c == '\r' && i+1 < len(data) && data[i+1] == '\n':
+				return s.finish(data, i+2)
+			case c == '\r' && i+1 == len(data) && !atEOF:
+				return 0, nil, errIncomplete
+			}
+			return 0, nil, errMalformed
+		}
+		j := i + indexSpecial(data[i:])
+		if j < len(data) && data[j] == '"' {
+			return 0, nil, errMalformed
+		}
+		if j >= len(data) {
+			if !atEOF {
+				return 0, nil, errIncomplete
+			}
+			s.spans = append(s.spans, csvField{start: i, end: j})
+			return s.finish(data, j)
+		}
+		end := j
+		if data[j] == '\n' && end > i && data[end-1] == '\r' {
+			end--
+		}
+		s.spans = append(s.spans, csvField{start: i, end: end})
+		if data[j] == '\n' {
+			return s.finish(data, j+1)
+		}
+		i = j + 1
+	}
+}
+
+// blankLine returns the length of an empty line at the start of data, 0 if
+// there is none.
+func blankLine(data []byte) int {
+	switch {
+	case len(data) > 0 && data[0] == '\n':
+		return 1
+	case len(data) > 1 && data[0] == '\r' && data[1] == '\n':
+		return 2
+	}
+	return 0
+}
+
+// scanQuoted reads the quoted field that opens at data[i]. It returns the
+// field's content bounds and the index after the closing quote.
+func scanQuoted(data []byte, i int, atEOF bool) (csvField, int, error) {
+	f := csvField{start: i + 1}
+	j := i + 1
+	for {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			if atEOF {
+				return f, 0, errMalformed
+			}
+			return f, 0, errIncomplete
+		}
+		j += k
+		if j+1 < len(data) && data[j+1] == '"' {
+			f.escaped = true
+			j += 2
+			continue
+		}
+		if j+1 >= len(data) && !atEOF {
+			return f, 0, errIncomplete
+		}
+		f.end = j
+		return f, j + 1, nil
+	}
+}
+
+// finish unquotes the escaped fields in place and returns the record.
+func (s *csvScanner) finish(data []byte, n int) (int, [][]byte, error) {
+	s.fields = s.fields[:0]
+	for _, f := range s.spans {
+		b := data[f.start:f.end]
+		if f.escaped {
+			b = unescapeQuotes(b)
+		}
+		s.fields = append(s.fields, b)
+	}
+	return n, s.fields, nil
+}
+
+// unescapeQuotes turns each "" of b into ", in place. Inside a scanned
+// quoted field every quote is one of such a pair.
+func unescapeQuotes(b []byte) []byte {
+	w := bytes.IndexByte(b, '"')
+	if w < 0 {
+		return b
+	}
+	r := w
+	for r+1 < len(b) {
+		b[w] = '"'
+		w++
+		r += 2
+		k := bytes.IndexByte(b[r:], '"')
+		if k < 0 {
+			w += copy(b[w:], b[r:])
+			return b[:w]
+		}
+		w += copy(b[w:], b[r:r+k])
+		r += k
+	}
+	return b[:w]
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasByte marks, in the high bit of each byte, where x holds the byte that
+// rep repeats. Above the first match the marks may be wrong; the lowest
+// mark is always right.
+func hasByte(x, rep uint64) uint64 {
+	y := x ^ rep
+	return (y - ones) &^ y & highs
+}
+
+// indexSpecial returns the index of the first comma, newline or quote of
+// b, or len(b), reading eight bytes at a time.
+func indexSpecial(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		m := hasByte(x, ','*ones) | hasByte(x, '\n'*ones) | hasByte(x, '"'*ones)
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == ',' || c == '\n' || c == '"' {
+			return i
+		}
+	}
+	return len(b)
+}
