@@ -44,9 +44,11 @@ unit:
 # bench runs the Go benchmarks; set BENCH to pick some (make bench BENCH=Grants).
 # bench-estate (internal/pgsource/bench.mk) scans the generated 2,000-role
 # estate with the real binary and reports wall time and peak RSS.
+# The log parser benchmarks run on a generated 1 GiB csvlog (WARD_BENCH_BYTES).
 BENCH ?= .
+WARD_BENCH_BYTES ?= 1073741824
 bench: test-deps bench-tools
-	$(GO) test -run=NONE -bench='$(BENCH)' -benchmem ./...
+	WARD_BENCH_BYTES=$(WARD_BENCH_BYTES) $(GO) test -run=NONE -bench='$(BENCH)' -benchmem ./...
 	$(MAKE) bench-estate
 
 # bench-tools installs GNU time, which measures peak RSS.
