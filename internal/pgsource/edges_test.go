@@ -22,6 +22,12 @@ CREATE SCHEMA edge11;
 GRANT USAGE ON SCHEMA edge11 TO edge11_dyn;
 CREATE SEQUENCE edge11.q;
 GRANT USAGE ON SEQUENCE edge11.q TO edge11_dyn;`)
+	// Roles are cluster-wide and other tests list them all: remove the
+	// role's objects, then the role, afterwards.
+	t.Cleanup(func() {
+		srv.MustExec(t, "ehr", "DROP SCHEMA edge11 CASCADE")
+		srv.MustExec(t, "postgres", "DROP ROLE edge11_dyn")
+	})
 	if err := srv.Exec(ctx, "postgres", "DROP ROLE edge11_dyn"); err == nil {
 		t.Fatal("DROP ROLE succeeded; the reproduction needs a role that cannot be dropped")
 	}
