@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/secrets"
+)
+
+type secretsFlags struct {
+	git            bool
+	since          string
+	format         string
+	output         string
+	baseline       string
+	updateBaseline bool
+	failOn         string
+	allowlist      string
+	keyFile        string
+	maxFileSize    int64
+}
+
+func newSecrets(env *Env, g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "secrets",
+		Short: "Find hard-coded credentials in code and git history",
+	}
+	cmd.AddCommand(newSecretsScan(env, g))
+	return cmd
+}
+
+func newSecretsScan(env *Env, g *globalFlags) *cobra.Command {
+	f := &secretsFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan PATH",
+		Short: "Scan a tree, or a repository's history, for hard-coded credentials",
+		Long: `scan reads every file under PATH (or, with --git, every line added by
+every commit reachable from any ref) and reports database passwords,
+cloud keys, tokens and private keys, each with the identity it names
+(user@host/database, key ID, client e-mail, namespace/account). No secret
+is ever printed: a keyed hash and at most its first and last two
+characters.
+
+Exit status: 0 no finding; 1 findings at or above --fail-on (default: any
+finding, as a pre-commit hook wants); 2 usage or read errors.`,
+		Example: `  ward secrets scan .
+  ward secrets scan --git --since origin/main .     # CI: commits not yet on main
+  ward secrets scan --format sarif -o secrets.sarif .
+  ward secrets scan --baseline .ward-secrets-baseline.json --update-baseline .
+  ward secrets scan --baseline .ward-secrets-baseline.json --fail-on high .`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSecretsScan(cmd, env, g, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.git, "git", false, "scan the git history of PATH instead of its files")
+	fl.StringVar(&f.since, "since", "", "with --git, only commits not reachable from REV")
+	fl.StringVar(&f.format, "format", "table", "output: "+strings.Join(secrets.Formats, ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of stdout")
+	fl.StringVar(&f.baseline, "baseline", "", "accept the secrets recorded in FILE")
+	fl.BoolVar(&f.updateBaseline, "update-baseline", false,
+		"record every secret found in the --baseline FILE (created if missing) and exit 0")
+	fl.StringVar(&f.failOn, "fail-on", "info",
+		"exit 1 when a finding is at or above this severity, or never")
+	fl.StringVar(&f.allowlist, "allowlist", "",
+		"allowlist FILE (default PATH/"+secrets.AllowlistFile+" when it exists)")
+	fl.StringVar(&f.keyFile, "key-file", "",
+		"key of the keyed hashes in fingerprints, created if missing; without it "+
+			"fingerprints change from run to run")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", secrets.DefaultMaxFileSize,
+		"skip files larger than this many bytes")
+	return cmd
+}
+
+func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlags,
+	root string) error {
+	failOn := inventory.Severity("")
+	if f.failOn != "never" {
+		s, err := inventory.ParseSeverity(f.failOn)
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("--fail-on: %w, or never", err))
+		}
+		failOn = s
+	}
+	if f.updateBaseline && f.baseline == "" {
+		return withCode(ExitError, errors.New("--update-baseline needs --baseline FILE"))
+	}
+	if f.since != "" && !f.git {
+		return withCode(ExitError, errors.New("--since needs --git"))
+	}
+	opts := secrets.Options{MaxFileSize: f.maxFileSize, Logger: g.logger(env.Stderr)}
+	allow, err := loadAllowlist(root, f.allowlist)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	opts.Allow = allow
+	if f.keyFile != "" {
+		if opts.Key, err = loadKey(f.keyFile); err != nil {
+			return withCode(ExitError, err)
+		}
+	}
+	sc, err := secrets.New(opts)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+
+	var res *secrets.Result
+	if f.git {
+		res, err = sc.ScanHistory(cmd.Context(), root, f.since)
+	} else {
+		res, err = sc.ScanPath(cmd.Context(), root)
+	}
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+
+	found := res.Secrets
+	rep := &secrets.Report{Stats: res.Stats, Version: env.Version}
+	if f.baseline != "" {
+		b, err := openBaseline(f.baseline, f.updateBaseline)
+		if err != nil {
+			return withCode(ExitError, err)
+		}
+		if f.updateBaseline {
+			if err := b.Add(found); err != nil {
+				return withCode(ExitError, err)
+			}
+			if err := b.Write(f.baseline); err != nil {
+				return withCode(ExitError, err)
+			}
+			fmt.Fprintf(env.Stderr, "ward: %d secret(s) recorded in %s\n", len(b.Entries), f.baseline)
+			return nil
+		}
+		if found, rep.Baselined, err = b.Filter(found); err != nil {
+			return withCode(ExitError, err)
+		}
+	}
+	rep.Secrets = found
+	rep.Findings = sc.Findings(found)
+
+	out := cmd.OutOrStdout()
+	if f.output != "" {
+		file, err := os.Create(f.output)
+		if err != nil {
+			return withCode(ExitError, fmt.Errorf("create report: %w", err))
+		}
+		defer file.Close()
+		out = file
+	}
+	if err := secrets.Write(out, f.format, rep); err != nil {
+		return withCode(ExitError, err)
+	}
+	if c, ok := out.(io.Closer); ok && f.output != "" {
+		if err := c.Close(); err != nil {
+			return withCode(ExitError, fmt.Errorf("write report: %w", err))
+		}
+	}
+	if failOn != "" {
+		for _, fd := range rep.Findings {
+			if fd.Severity.AtLeast(failOn) {
+				return errFindings
+			}
+		}
+	}
+	return nil
+}
+
+// loadAllowlist reads the allowlist named by the flag, or the tree's own
+// allowlist file when there is one.
+func loadAllowlist(root, flag string) (secrets.Allowlist, error) {
+	if flag != "" {
+		return secrets.LoadAllowlist(flag)
+	}
+	p := filepath.Join(root, secrets.AllowlistFile)
+	if _, err := os.Stat(p); err != nil {
+		return secrets.Allowlist{}, nil
+	}
+	return secrets.LoadAllowlist(p)
+}
+
+// openBaseline loads a baseline; a missing one is created empty when it
+// is about to be written.
+func openBaseline(file string, create bool) (*secrets.Baseline, error) {
+	b, err := secrets.LoadBaseline(file)
+	if err == nil || !create || !errors.Is(err, fs.ErrNotExist) {
+		return b, err
+	}
+	return secrets.NewBaseline()
+}
+
+// loadKey reads the fingerprint key, creating a random one (readable by
+// its owner only) when the file does not exist.
+func loadKey(file string) ([]byte, error) {
+	key, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("draw key: %w", err)
+		}
+		if err := os.WriteFile(file, key, 0o600); err != nil {
+			return nil, fmt.Errorf("write key: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if len(key) < 16 {
+		return nil, fmt.Errorf("key file %s: want at least 16 bytes, found %d", file, len(key))
+	}
+	return key, nil
+}

@@ -1,0 +1,84 @@
+package secrets
+
+import (
+	"regexp"
+	"strings"
+)
+
+// roleRE finds CREATE/ALTER ROLE|USER name ... PASSWORD 'literal', as SQL
+// scripts, migrations and PostgreSQL's own logs write it.
+var roleRE = regexp.MustCompile(`(?is)\b(?:create|alter)\s+(?:role|user)\s+(?:if\s+not\s+exists\s+)?` +
+	`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)[^;']{0,200}?\bpassword\s+'((?:[^']|'')*)'`)
+
+// identifiedRE finds MySQL's CREATE/ALTER USER 'u'@'h' IDENTIFIED BY 'p'.
+var identifiedRE = regexp.MustCompile(`(?is)\b(?:create|alter)\s+user\s+(?:if\s+not\s+exists\s+)?` +
+	"['\"`]?([^'\"`@\\s]+)['\"`]?(?:@['\"`]?([^'\"`\\s]+)['\"`]?)?\\s+identified\\s+" +
+	`(?:with\s+\S+\s+)?by\s+'((?:[^']|'')*)'`)
+
+// mappingRE finds CREATE/ALTER USER MAPPING ... OPTIONS (... password '...').
+var mappingRE = regexp.MustCompile(`(?is)\b(?:create|alter)\s+user\s+mapping\s+(?:if\s+not\s+exists\s+)?` +
+	`for\s+("(?:[^"]|"")+"|\S+)\s+server\s+("(?:[^"]|"")+"|[^\s(]+)\s+options\s*\(([^)]{0,1000})\)`)
+
+var optionRE = regexp.MustCompile(`(?i)(?:add\s+|set\s+)?(user|password)\s+'((?:[^']|'')*)'`)
+
+// detectSQL finds passwords set in SQL statements: role passwords, MySQL
+// users and foreign-server user mappings.
+func detectSQL(d *doc, w window, emit func(candidate)) {
+	// A statement may start a few lines above its PASSWORD clause.
+	for i := 0; i < 3 && w.start > 0; i++ {
+		s, _ := lineBounds(d.text, w.start-1, maxWindow)
+		w.start = s
+	}
+	text := string(d.text[w.start:w.end])
+	for _, m := range roleRE.FindAllStringSubmatchIndex(text, -1) {
+		pw := strings.ReplaceAll(text[m[4]:m[5]], "''", "'")
+		if isVerifier(pw) {
+			continue
+		}
+		c := candidate{rule: RuleDBPassword, kind: "role password in SQL", prio: 20,
+			secret: pw, at: w.start + m[4]}
+		c.id.User = unquoteIdent(text[m[2]:m[3]])
+		emit(c)
+	}
+	for _, m := range identifiedRE.FindAllStringSubmatchIndex(text, -1) {
+		c := candidate{rule: RuleDBPassword, kind: "user password in SQL", prio: 20,
+			secret: strings.ReplaceAll(text[m[6]:m[7]], "''", "'"), at: w.start + m[6]}
+		c.id.User = text[m[2]:m[3]]
+		if m[4] >= 0 && text[m[4]:m[5]] != "%" {
+			c.id.Hosts = []string{text[m[4]:m[5]]}
+		}
+		emit(c)
+	}
+	for _, m := range mappingRE.FindAllStringSubmatchIndex(text, -1) {
+		opts := text[m[6]:m[7]]
+		c := candidate{rule: RuleDBPassword, kind: "user mapping password in SQL", prio: 20}
+		c.id.Label = "user mapping for " + unquoteIdent(text[m[2]:m[3]]) + " on server " +
+			unquoteIdent(text[m[4]:m[5]])
+		for _, o := range optionRE.FindAllStringSubmatchIndex(opts, -1) {
+			v := strings.ReplaceAll(opts[o[4]:o[5]], "''", "'")
+			if strings.EqualFold(opts[o[2]:o[3]], "user") {
+				c.id.User = v
+			} else {
+				c.secret, c.at = v, w.start+m[6]+o[4]
+			}
+		}
+		if c.secret != "" {
+			emit(c)
+		}
+	}
+}
+
+// isVerifier reports whether a role "password" is a stored hash: SCRAM or
+// md5 verifiers pass through CREATE ROLE unchanged.
+func isVerifier(pw string) bool {
+	l := strings.ToLower(pw)
+	return strings.HasPrefix(l, "scram-sha-256$") ||
+		len(l) == 35 && strings.HasPrefix(l, "md5") && isHex(l[3:])
+}
+
+func unquoteIdent(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
