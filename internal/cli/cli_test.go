@@ -354,3 +354,50 @@ func TestTextSummaryToFile(t *testing.T) {
 		t.Errorf("stderr does not say why the exit is 1: %q", stderr)
 	}
 }
+
+// TestScanCodeSourceLinksSecrets plants a FAKE password of a real login
+// in a code tree: `ward scan` reports it on that login's account, and
+// never shows it.
+func TestScanCodeSourceLinksSecrets(t *testing.T) {
+	setupEstate(t)
+	dir := t.TempDir()
+	const planted = "FAKE-etl-loader-pw-in-code"
+	tree := filepath.Join(dir, "deploy", "etl")
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := fmt.Sprintf("DATABASE_URL=postgres://etl_loader:%s@127.0.0.1:%d/clinic\n", planted, srv.Port)
+	if err := os.WriteFile(filepath.Join(tree, ".env"), []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WARD_TEST_SCANNER_PW", scannerPW)
+	cfg := writeConfig(t, dir, fmt.Sprintf(`sources:
+  - name: clinic
+    type: postgres
+    dsn: postgres://ward_scanner@127.0.0.1:%d/clinic?sslmode=disable
+    password: ${env:WARD_TEST_SCANNER_PW}
+  - name: repo
+    type: code
+    path: deploy
+`, srv.Port))
+	out := filepath.Join(dir, "scan.json")
+	code, stdout, stderr := run(t, "scan", "-c", cfg, "--format", "json", "-o", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	var r jsonReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !has(r, "SECRET-HARDCODED-DB-PASSWORD", "clinic/etl_loader") {
+		t.Errorf("the planted password is not reported on clinic/etl_loader: %+v", r.Findings)
+	}
+	db, _ := os.ReadFile(filepath.Join(dir, "ward.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "ward.db-wal"))
+	db = append(db, wal...)
+	if bytes.Contains(b, []byte(planted)) || bytes.Contains(db, []byte(planted)) ||
+		strings.Contains(stdout+stderr, planted) {
+		t.Errorf("the planted password appears in an output or the store")
+	}
+}
