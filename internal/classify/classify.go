@@ -28,6 +28,7 @@ import (
 
 	"github.com/wardsec/ward/internal/config"
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 const (
@@ -67,6 +68,18 @@ type signal struct {
 // cannot log in is a group: it is left unknown unless the owners file lists
 // it.
 func Classify(s *inventory.Snapshot, owners []config.Owner) {
+	ClassifyUsage(s, owners, nil)
+}
+
+// ClassifyUsage is Classify with what the source's logs show: the programs
+// and client addresses of an account's logged sessions are hints as well
+// (see usageSignals). For an account the logs show sessions of, they
+// replace the hints from its open sessions, which they include. u may be
+// nil; a usage of another source is ignored.
+func ClassifyUsage(s *inventory.Snapshot, owners []config.Owner, u *usage.Usage) {
+	if u != nil && u.Source != s.Source {
+		u = nil
+	}
 	lx := builtin()
 	byID := make(map[string]config.Owner, len(owners))
 	for _, o := range owners {
@@ -87,7 +100,11 @@ func Classify(s *inventory.Snapshot, owners []config.Owner) {
 			id = inventory.AccountID(s.Source, a.Name)
 		}
 		o, listed := byID[id]
-		a.Kind, a.KindReasons = decide(lx, a, sessions[a.Name], listed, pg)
+		var ua *usage.Account
+		if u != nil {
+			ua = u.Account(a.Name)
+		}
+		a.Kind, a.KindReasons = decide(lx, a, sessions[a.Name], ua, listed, pg)
 		if listed {
 			a.Owner, a.Purpose = o.Owner, o.Purpose
 		}
@@ -101,7 +118,7 @@ func isPostgres(s *inventory.Snapshot) bool {
 	return s.Postgres != nil || t == "postgres" || t == "postgresql"
 }
 
-func decide(lx *lexicon, a *inventory.Account, sess []inventory.Session,
+func decide(lx *lexicon, a *inventory.Account, sess []inventory.Session, ua *usage.Account,
 	listed, pg bool) (inventory.Kind, []string) {
 	var facts []string
 	if listed {
@@ -117,7 +134,7 @@ func decide(lx *lexicon, a *inventory.Account, sess []inventory.Session,
 		return inventory.KindUnknown, []string{reasonNoLogin}
 	}
 
-	sigs := signals(lx, a, sess)
+	sigs := signals(lx, a, sess, ua)
 	kind, svc, hum := score(sigs)
 	reasons := facts
 	switch {
@@ -159,12 +176,17 @@ func score(sigs []signal) (inventory.Kind, int, int) {
 }
 
 // signals gathers every hint about one account, in a fixed order: name,
-// attributes, comment, groups, sessions.
-func signals(lx *lexicon, a *inventory.Account, sess []inventory.Session) []signal {
+// attributes, comment, groups, sessions (logged ones when the logs show
+// any, else open ones).
+func signals(lx *lexicon, a *inventory.Account, sess []inventory.Session,
+	ua *usage.Account) []signal {
 	out := nameSignals(lx, a.Name)
 	out = append(out, attributeSignals(lx, a.Attributes)...)
 	out = append(out, commentSignals(lx, a.Attributes.Comment)...)
 	out = append(out, groupSignals(lx, a.Memberships)...)
+	if ua != nil && ua.Logins.Sessions > 0 {
+		return append(out, usageSignals(ua)...)
+	}
 	out = append(out, sessionSignals(lx, sess)...)
 	return out
 }

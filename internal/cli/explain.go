@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/report"
 	"github.com/wardsec/ward/internal/store"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 type explainFlags struct {
@@ -25,8 +27,10 @@ func newExplain(g *globalFlags) *cobra.Command {
 		Long: `explain shows one account as its latest scan stored it: kind and why, owner,
 attributes, the roles it belongs to, every grant with the path that gives it
 (PHI marked, privileges reachable only after SET ROLE listed apart), what it
-holds through PUBLIC, and its open findings with their evidence, fixes and
-suppressions. It reads the store only; it never connects to a source.
+holds through PUBLIC, what the logs ingested for its source show it used of
+those grants (first and last use, counts) with its logins, programs and client
+addresses, and its open findings with their evidence, fixes and suppressions.
+It reads the store only; it never connects to a source.
 
 ACCOUNT is SOURCE/NAME, or NAME alone when only one source has it.`,
 		Example: `  ward explain ehr/etl_loader
@@ -77,6 +81,9 @@ func runExplain(cmd *cobra.Command, g *globalFlags, f *explainFlags, name string
 	if e.PublicGrants, err = publicGrants(cmd, v, from); err != nil {
 		return withCode(ExitError, err)
 	}
+	if e.Window, e.Usage, err = accountUsage(ctx, v, acc); err != nil {
+		return withCode(ExitError, err)
+	}
 
 	w := cmd.OutOrStdout()
 	if f.format == "json" {
@@ -101,6 +108,18 @@ func sourceNotes(notes []string, source string) []string {
 		}
 	}
 	return out
+}
+
+// accountUsage reads the events stored for acc's source and returns what
+// they cover and what they show of acc (nil when nothing). Only acc's
+// details are kept, whatever the number of events.
+func accountUsage(ctx context.Context, v *storeView, acc inventory.Account) (usage.Window,
+	*usage.Account, error) {
+	u, err := usage.Build(ctx, acc.Source, usage.Options{Account: acc.Name}, v.st.Events, nil)
+	if err != nil {
+		return usage.Window{}, nil, err
+	}
+	return u.Window, u.Account(acc.Name), nil
 }
 
 // publicGrants returns what PUBLIC holds in the source of from, as the

@@ -118,6 +118,9 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		Log:      g.logger(env.Stderr),
 		Version:  env.Version,
 		Progress: prog.Set,
+		// Beside the store, which it belongs with: fingerprints in the
+		// store are only comparable under the same key.
+		SecretsKeyFile: cfg.Store + ".secrets-key",
 	})
 	if err == nil {
 		prog.Set("saving results")

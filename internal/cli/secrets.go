@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +104,7 @@ func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlag
 	}
 	opts.Allow = allow
 	if f.keyFile != "" {
-		if opts.Key, err = loadKey(f.keyFile); err != nil {
+		if opts.Key, err = secrets.LoadKey(f.keyFile); err != nil {
 			return withCode(ExitError, err)
 		}
 	}
@@ -198,25 +197,3 @@ func openBaseline(file string, create bool) (*secrets.Baseline, error) {
 	return secrets.NewBaseline()
 }
 
-// loadKey reads the fingerprint key, creating a random one (readable by
-// its owner only) when the file does not exist.
-func loadKey(file string) ([]byte, error) {
-	key, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("draw key: %w", err)
-		}
-		if err := os.WriteFile(file, key, 0o600); err != nil {
-			return nil, fmt.Errorf("write key: %w", err)
-		}
-		return key, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
-	if len(key) < 16 {
-		return nil, fmt.Errorf("key file %s: want at least 16 bytes, found %d", file, len(key))
-	}
-	return key, nil
-}

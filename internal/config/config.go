@@ -25,12 +25,26 @@ type Config struct {
 	// Suppressions are accepted risks recorded in the file, beside those
 	// recorded in the store with `ward suppress`.
 	Suppressions []Suppression
+	// Alerts says where `ward watch` sends its alerts.
+	Alerts Alerts
 }
 
 // Policy holds the thresholds of the rules.
 type Policy struct {
 	// UnusedAfter is how long an account may go unused before it is flagged.
 	UnusedAfter time.Duration
+	// MinObservation is the shortest window of logs on which a
+	// least-privilege fix is offered as final; over a shorter window it is
+	// marked provisional.
+	MinObservation time.Duration
+	// AuthFailures failed logins of one service account within
+	// AuthFailureWindow are reported.
+	AuthFailures      int
+	AuthFailureWindow time.Duration
+	// EventRetention is how long the events read from logs are kept in the
+	// store; older ones are deleted at each ingest. Zero means
+	// DefaultEventRetention.
+	EventRetention time.Duration
 }
 
 // PHIPatterns are patterns that mark resources as PHI, added to the
@@ -52,9 +66,32 @@ type Source struct {
 	// HBAFile is a copy of pg_hba.conf to read when the pg_hba_file_rules
 	// view is not granted to the scanner.
 	HBAFile string
+	// Logs are the server's log files, directories and glob patterns,
+	// made absolute against the configuration file's directory.
+	Logs []string
+	// LogFormat forces the logs' format (stderr, csvlog, jsonlog); empty
+	// detects it per file.
+	LogFormat string
+	// LogLinePrefix is the server's log_line_prefix, for stderr logs; empty
+	// infers it from the logs.
+	LogLinePrefix string
+	// Poolers are the connection poolers in front of the server: addresses
+	// (IP or CIDR), host names or program names. A session from one of
+	// them is marked as coming through a pooler.
+	Poolers []string
+	// Path is the directory or repository a code source searches for
+	// hard-coded credentials; Git adds its history (every commit of every
+	// ref), from Since when set.
+	Path  string
+	Git   bool
+	Since string
 	// Line is where the source is declared, for messages.
 	Line int
 }
+
+// TypeCode is the type of a source that is a code tree searched for
+// hard-coded credentials rather than a system with accounts.
+const TypeCode = "code"
 
 // Owner records who answers for an account and what it is meant to have.
 type Owner struct {

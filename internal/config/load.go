@@ -32,6 +32,16 @@ const DefaultFile = "ward.yaml"
 // DefaultUnusedAfter is policy.unused_after when the file does not set it.
 const DefaultUnusedAfter = 90 * 24 * time.Hour
 
+// Defaults of the other policy thresholds.
+const (
+	DefaultMinObservation    = 30 * 24 * time.Hour
+	DefaultAuthFailures      = 5
+	DefaultAuthFailureWindow = 10 * time.Minute
+	// DefaultEventRetention keeps a year of events and a month more, so
+	// that a yearly job shows in the usage a least-privilege fix rests on.
+	DefaultEventRetention = 400 * 24 * time.Hour
+)
+
 // Error is a problem in a configuration file, with the line it is on and
 // the form that is expected. Its message never holds a secret value.
 type Error struct {
@@ -93,7 +103,11 @@ func Load(path string) (*Config, error) {
 type rawConfig struct {
 	Store  string `yaml:"store"`
 	Policy struct {
-		UnusedAfter string `yaml:"unused_after"`
+		UnusedAfter       string `yaml:"unused_after"`
+		MinObservation    string `yaml:"min_observation"`
+		AuthFailures      string `yaml:"auth_failures"`
+		AuthFailureWindow string `yaml:"auth_failure_window"`
+		EventRetention    string `yaml:"event_retention"`
 	} `yaml:"policy"`
 	PHI struct {
 		Tables  []string `yaml:"tables"`
@@ -102,14 +116,22 @@ type rawConfig struct {
 	Sources      []rawSource      `yaml:"sources"`
 	Owners       []rawOwner       `yaml:"owners"`
 	Suppressions []rawSuppression `yaml:"suppressions"`
+	Alerts       rawAlerts        `yaml:"alerts"`
 }
 
 type rawSource struct {
-	Name     string `yaml:"name"`
-	Type     string `yaml:"type"`
-	DSN      string `yaml:"dsn"`
-	Password string `yaml:"password"`
-	HBAFile  string `yaml:"hba_file"`
+	Name          string   `yaml:"name"`
+	Type          string   `yaml:"type"`
+	DSN           string   `yaml:"dsn"`
+	Password      string   `yaml:"password"`
+	HBAFile       string   `yaml:"hba_file"`
+	Logs          []string `yaml:"logs"`
+	LogFormat     string   `yaml:"log_format"`
+	LogLinePrefix string   `yaml:"log_line_prefix"`
+	Poolers       []string `yaml:"poolers"`
+	Path          string   `yaml:"path"`
+	Git           bool     `yaml:"git"`
+	Since         string   `yaml:"since"`
 }
 
 type rawOwner struct {
@@ -185,6 +207,7 @@ func parse(path string, data []byte, resolve bool) (*Config, error) {
 	c.Sources = v.sources(raw.Sources)
 	c.Owners = v.owners(raw.Owners, c.Sources)
 	c.Suppressions = v.suppressions(raw.Suppressions)
+	c.Alerts = v.alerts(raw.Alerts)
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
@@ -214,11 +237,15 @@ var (
 
 // typeNames says in the file's terms what each internal type expects.
 var typeNames = map[string]string{
-	"config.rawConfig":        "a mapping with store, policy, phi, sources, owners and suppressions",
+	"config.rawConfig": "a mapping with store, policy, phi, sources, owners, suppressions " +
+		"and alerts",
+	"config.rawAlerts":        "a mapping with stdout, group_window, learning, webhook and syslog",
+	"config.rawWebhook":       "a mapping with url, secret and timeout",
+	"config.rawSyslog":        "a mapping with network, address and facility",
 	"[]config.rawSource":      "a list of sources",
 	"[]config.rawOwner":       "a list of owners",
 	"[]config.rawSuppression": "a list of suppressions",
-	"config.rawSource":        "a mapping with name, type, dsn, password and hba_file",
+	"config.rawSource":        "a mapping with name, type, dsn, password, hba_file and logs",
 	"config.rawOwner":         "a mapping with account, owner, purpose and needs",
 	"config.rawSuppression":   "a mapping with fingerprint, reason, until and by",
 	"[]string":                "a list of strings",
@@ -245,6 +272,9 @@ var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
 // unknown key can be answered with the keys that are allowed there.
 var rawTypes = map[string]reflect.Type{
 	"config.rawConfig":      reflect.TypeOf(rawConfig{}),
+	"config.rawAlerts":      reflect.TypeOf(rawAlerts{}),
+	"config.rawWebhook":     reflect.TypeOf(rawWebhook{}),
+	"config.rawSyslog":      reflect.TypeOf(rawSyslog{}),
 	"config.rawSource":      reflect.TypeOf(rawSource{}),
 	"config.rawOwner":       reflect.TypeOf(rawOwner{}),
 	"config.rawSuppression": reflect.TypeOf(rawSuppression{}),
@@ -343,17 +373,54 @@ func lineOf(n *yaml.Node) int {
 }
 
 func (v *validator) policy(raw rawConfig) Policy {
-	p := Policy{UnusedAfter: DefaultUnusedAfter}
-	if s := raw.Policy.UnusedAfter; s != "" {
-		d, err := ParseDuration(s)
-		if err != nil {
-			v.fail(lineOf(child(child(v.root, "policy"), "unused_after")),
-				"policy.unused_after", "%v", err)
+	p := Policy{UnusedAfter: DefaultUnusedAfter, MinObservation: DefaultMinObservation,
+		AuthFailures: DefaultAuthFailures, AuthFailureWindow: DefaultAuthFailureWindow}
+	rp := raw.Policy
+	v.policyValue("unused_after", rp.UnusedAfter, ParseDuration, &p.UnusedAfter)
+	v.policyValue("min_observation", rp.MinObservation, ParseDuration, &p.MinObservation)
+	v.policyValue("auth_failure_window", rp.AuthFailureWindow, parseShortDuration,
+		&p.AuthFailureWindow)
+	v.policyValue("event_retention", rp.EventRetention, ParseDuration, &p.EventRetention)
+	if s := rp.AuthFailures; s != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 2 {
+			v.fail(lineOf(child(child(v.root, "policy"), "auth_failures")),
+				"policy.auth_failures", "%q: write a whole number of failed logins, 2 or more, "+
+					"such as 5", s)
 		} else {
-			p.UnusedAfter = d
+			p.AuthFailures = n
 		}
 	}
 	return p
+}
+
+// policyValue parses the policy duration called key, when set, into dst.
+func (v *validator) policyValue(key, s string, parse func(string) (time.Duration, error),
+	dst *time.Duration) {
+	if s == "" {
+		return
+	}
+	d, err := parse(s)
+	if err != nil {
+		v.fail(lineOf(child(child(v.root, "policy"), key)), "policy."+key, "%v", err)
+		return
+	}
+	*dst = d
+}
+
+// parseShortDuration reads a whole number followed by s (seconds), m
+// (minutes) or h (hours), such as "10m".
+func parseShortDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour}
+	if len(s) >= 2 {
+		n, err := strconv.Atoi(s[:len(s)-1])
+		if unit, ok := units[s[len(s)-1]]; ok && err == nil && n > 0 {
+			return time.Duration(n) * unit, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a duration: write a positive number and a unit, "+
+		"s, m or h, such as 10m", s)
 }
 
 // patterns checks that each PHI pattern has between min and max
@@ -418,7 +485,7 @@ func goodSourceName(name string) bool {
 }
 
 // SourceTypes lists the source types this version of ward can scan.
-var SourceTypes = []string{"postgres"}
+var SourceTypes = []string{"postgres", "code"}
 
 func (v *validator) sources(raws []rawSource) []Source {
 	seq := child(v.root, "sources")
@@ -456,6 +523,10 @@ func (v *validator) sources(raws []rawSource) []Source {
 		if r.Type == "postgres" {
 			v.checkDSN(child(n, "dsn"), field+".dsn", r.DSN)
 		}
+		if r.Type == "code" {
+			v.codeSource(n, field, r, &src)
+		}
+		v.logs(n, field, r, &src)
 		if r.Password != "" {
 			val, err := v.resolveSecret(r.Password)
 			if err != nil {
@@ -466,6 +537,25 @@ func (v *validator) sources(raws []rawSource) []Source {
 		out = append(out, src)
 	}
 	return out
+}
+
+// codeSource checks a source of type code: a directory or repository to
+// search for hard-coded credentials, with its history when git is set.
+func (v *validator) codeSource(n *yaml.Node, field string, r rawSource, src *Source) {
+	if r.Path == "" {
+		v.fail(lineOf(n), field+".path", "missing: a code source needs path: DIRECTORY")
+		return
+	}
+	src.Path, src.Git, src.Since = r.Path, r.Git, r.Since
+	if !filepath.IsAbs(src.Path) {
+		src.Path = filepath.Join(v.dir, src.Path)
+	}
+	if fi, err := os.Stat(src.Path); err != nil || !fi.IsDir() {
+		v.fail(lineOf(child(n, "path")), field+".path", "%s is not a directory", src.Path)
+	}
+	if r.DSN != "" || r.Password != "" {
+		v.fail(lineOf(n), field, "a code source takes path, git and since, not dsn or password")
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -98,6 +98,11 @@ type Event struct {
 	ClientAddr  string `json:"client_addr,omitempty"`
 	ClientPort  int    `json:"client_port,omitempty"`
 	Application string `json:"application,omitempty"`
+	// ViaPooler says the session came through a connection pooler on the
+	// server's side (PgBouncer, Pgpool-II…), set by ward ingest from the
+	// source's configuration: ClientAddr is then the pooler's address, not
+	// the client's.
+	ViaPooler bool `json:"via_pooler,omitempty"`
 	// SessionID identifies the session; SessionDerived says ward computed
 	// it (from the backend start time and pid) because the log lacks it.
 	SessionID      string `json:"session_id,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 // Explanation is what `ward explain` shows of one account.
@@ -23,14 +24,20 @@ type Explanation struct {
 	// ScanID and ScannedAt say which stored scan the account comes from.
 	ScanID    string
 	ScannedAt time.Time
+	// Window is what the ingested logs of the account's source cover,
+	// empty when none were ingested; Usage is what they show the account
+	// did, nil when they show nothing of it.
+	Window usage.Window
+	Usage  *usage.Account
 }
 
 // WriteExplainText writes everything ward knows about one account: its
 // kind and why, owner, attributes, memberships, every grant with the path
 // that gives it (PHI first, those reachable only after SET ROLE apart),
-// what it holds through PUBLIC, and its open findings with their
-// evidence, fixes and suppressions. Names from a source are escaped as in
-// WriteText.
+// what it holds through PUBLIC, what the source's logs show it used of
+// its grants (first and last use, counts) and its logins, programs and
+// addresses, and its open findings with their evidence, fixes and
+// suppressions. Names from a source are escaped as in WriteText.
 func WriteExplainText(w io.Writer, e Explanation, opt ListOptions) error {
 	t, bw := listWriter(w, opt)
 	a := e.Account
@@ -70,6 +77,7 @@ func WriteExplainText(w io.Writer, e Explanation, opt ListOptions) error {
 	t.grantSection("Grants held directly or inherited", held)
 	t.grantSection("Reachable only after SET ROLE", setRole)
 	t.publicSection(e.PublicGrants)
+	t.usageSection(e)
 	t.explainFindings(e.Findings)
 	return t.finish(bw, "explanation")
 }
@@ -232,17 +240,23 @@ type explanationJSON struct {
 	ScannedAt    jsonTime          `json:"scanned_at"`
 	Account      inventory.Account `json:"account"`
 	PublicGrants []inventory.Grant `json:"public_grants"`
-	Findings     []findingJSON     `json:"findings"`
+	// Usage is present when logs of the source were ingested.
+	Usage    *usageJSON    `json:"usage,omitempty"`
+	Findings []findingJSON `json:"findings"`
 }
 
 // WriteExplainJSON writes the explanation as one object: scan_id,
-// scanned_at, account (as in the JSON report), public_grants and the open
-// findings (as in the JSON report).
+// scanned_at, account (as in the JSON report), public_grants, usage (when
+// logs were ingested: the window, the account's usage, each grant with its
+// status used, unused or not_recorded and its count and first and last
+// use, and what it used without a grant of its own) and the open findings
+// (as in the JSON report).
 func WriteExplainJSON(w io.Writer, e Explanation) error {
 	doc := explanationJSON{
 		ScanID: e.ScanID, ScannedAt: jsonTime(e.ScannedAt),
 		Account:      normalizeAccount(e.Account),
 		PublicGrants: nonNil(sortedGrants(e.PublicGrants)),
+		Usage:        usageToJSON(e),
 		Findings:     []findingJSON{},
 	}
 	for _, f := range sortedFindings(e.Findings, compareFindings) {

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -40,7 +41,14 @@ type Rule struct {
 	// ward's own mapping, not in NIST's CPRT mapping of the citations.
 	Controls    []string
 	Remediation string
+	// EvaluatedBy names the package that evaluates the rule when it is not
+	// a Go check of this package ("secrets"); empty for the rules here.
+	EvaluatedBy string
 }
+
+// evaluators are the packages that may evaluate a catalogue rule outside
+// this package.
+var evaluators = []string{"secrets"}
 
 // SeverityFor returns the base severity of the named variant, or the rule's
 // base severity when variant is empty or unknown.
@@ -100,6 +108,7 @@ type yamlRule struct {
 	Citations   []string          `yaml:"citations"`
 	Controls    []string          `yaml:"controls"`
 	Remediation string            `yaml:"remediation"`
+	EvaluatedBy string            `yaml:"evaluated_by"`
 }
 
 // parseCatalog decodes and validates a catalogue. Unknown keys are errors,
@@ -139,6 +148,11 @@ func (y yamlRule) rule() (Rule, error) {
 		Citations:   y.Citations,
 		Controls:    y.Controls,
 		Remediation: strings.TrimSpace(y.Remediation),
+		EvaluatedBy: y.EvaluatedBy,
+	}
+	if r.EvaluatedBy != "" && !slices.Contains(evaluators, r.EvaluatedBy) {
+		return Rule{}, fmt.Errorf("evaluated_by: unknown package %q: use %s",
+			r.EvaluatedBy, strings.Join(evaluators, ", "))
 	}
 	switch {
 	case r.ID == "":

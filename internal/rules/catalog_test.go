@@ -14,7 +14,11 @@ func TestCatalogMatchesChecks(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range Catalog() {
 		seen[r.ID] = true
-		if _, ok := fns[r.ID]; !ok {
+		_, ok := fns[r.ID]
+		switch {
+		case r.EvaluatedBy != "" && ok:
+			t.Errorf("rule %s is evaluated by %s but also has a Go check here", r.ID, r.EvaluatedBy)
+		case r.EvaluatedBy == "" && !ok:
 			t.Errorf("rule %s is in catalog.yaml but has no Go check", r.ID)
 		}
 	}
@@ -33,7 +37,13 @@ func TestCatalogContract(t *testing.T) {
 		"PG-EXPIRED-ROLE-ACTIVE", "PG-HBA-NO-TLS", "PG-HBA-TRUST", "PG-MD5-PASSWORD",
 		"PG-PUBLIC-PHI-ACCESS", "PG-RLS-BYPASS-SERVICE", "PG-SECURITY-DEFINER-EXPOSED",
 		"PG-SERVICE-OWNS-PHI", "PG-SUPERUSER-SERVICE",
+		"SECRET-HARDCODED-CLOUD-KEY", "SECRET-HARDCODED-DB-PASSWORD", "SECRET-PLAINTEXT-MANIFEST",
+		"SECRET-PRIVATE-KEY",
+		// The usage rules (issue 4).
+		"ACCT-SHARED-CREDENTIAL", "ACCT-UNUSED", "AUTH-FAILURES-SA", "CRED-EXPOSED-IN-LOGS",
+		"DB-GRANT-UNUSED", "SA-INTERACTIVE-USE",
 	}
+	slices.Sort(want)
 	var ids []string
 	for _, r := range Catalog() {
 		ids = append(ids, r.ID)
@@ -51,16 +61,21 @@ func TestCatalogContract(t *testing.T) {
 var specMarks = map[string]string{
 	"164.308(a)(1)(ii)(D)": "R",
 	"164.308(a)(3)(ii)(A)": "A",
+	"164.308(a)(3)(ii)(B)": "A",
 	"164.308(a)(3)(ii)(C)": "A",
 	"164.308(a)(4)(ii)(B)": "A",
 	"164.308(a)(4)(ii)(C)": "A",
+	"164.308(a)(5)(ii)(C)": "A",
 	"164.308(a)(5)(ii)(D)": "A",
+	"164.308(a)(6)(ii)":    "R",
 	"164.312(a)(2)(i)":     "R",
+	"164.312(a)(2)(iv)":    "A",
 	"164.312(e)(2)(i)":     "A",
 	"164.312(e)(2)(ii)":    "A",
 }
 
-var standards = []string{"164.312(a)(1)", "164.312(b)", "164.312(d)", "164.312(e)(1)"}
+var standards = []string{"164.312(a)(1)", "164.312(b)", "164.312(c)(1)", "164.312(d)",
+	"164.312(e)(1)"}
 
 var (
 	citationRE = regexp.MustCompile(`^HIPAA (164\.3\d\d(?:\([a-zA-Z0-9]+\))+)(?: \((A|R)\))?$`)
@@ -137,6 +152,29 @@ func TestCatalogSeverities(t *testing.T) {
 		"PG-RLS-BYPASS-SERVICE":    {base: inventory.SeverityMedium},
 		"CRED-NO-EXPIRY-UNMANAGED": {base: inventory.SeverityMedium},
 		"PG-EXPIRED-ROLE-ACTIVE":   {base: inventory.SeverityHigh},
+		// The secrets rules: §6.2 rows 27-29 (high unless verified live,
+		// which ward does not do); lower levels for loopback hosts, AWS's
+		// documentation example and encrypted or unparseable keys.
+		"SECRET-HARDCODED-DB-PASSWORD": {base: inventory.SeverityHigh,
+			variants: map[string]inventory.Severity{"loopback": inventory.SeverityLow}},
+		"SECRET-HARDCODED-CLOUD-KEY": {base: inventory.SeverityHigh,
+			variants: map[string]inventory.Severity{"example": inventory.SeverityInfo}},
+		"SECRET-PLAINTEXT-MANIFEST": {base: inventory.SeverityHigh,
+			variants: map[string]inventory.Severity{"loopback": inventory.SeverityLow}},
+		"SECRET-PRIVATE-KEY": {base: inventory.SeverityHigh,
+			variants: map[string]inventory.Severity{"encrypted": inventory.SeverityMedium,
+				"malformed": inventory.SeverityLow}},
+		// The usage rules: §6.2 rows 4, 10, 7, 6, 38 and, for the exposure
+		// itself, 24 one level lower (catalog.yaml says why).
+		"ACCT-UNUSED": {base: inventory.SeverityMedium,
+			variants: map[string]inventory.Severity{"privileged": inventory.SeverityHigh}},
+		"DB-GRANT-UNUSED": {base: inventory.SeverityMedium,
+			variants: map[string]inventory.Severity{"reads": inventory.SeverityLow}},
+		"SA-INTERACTIVE-USE": {base: inventory.SeverityHigh,
+			variants: map[string]inventory.Severity{"address": inventory.SeverityMedium}},
+		"ACCT-SHARED-CREDENTIAL": {base: inventory.SeverityHigh},
+		"AUTH-FAILURES-SA":       {base: inventory.SeverityMedium},
+		"CRED-EXPOSED-IN-LOGS":   {base: inventory.SeverityHigh},
 	}
 	for _, r := range Catalog() {
 		w := want[r.ID]
@@ -171,6 +209,15 @@ func TestCatalogAppliesTo(t *testing.T) {
 		"CRED-NO-EXPIRY-UNMANAGED":    {inventory.KindService, inventory.KindUnknown},
 		// A person's expired role with a live session is the same failure.
 		"PG-EXPIRED-ROLE-ACTIVE": {inventory.KindService, inventory.KindHuman, inventory.KindUnknown},
+		// Anyone's login can go unused and anyone's password can leak;
+		// least privilege, failed logins, interactive use and sharing are
+		// judged on software's accounts.
+		"ACCT-UNUSED":            {inventory.KindService, inventory.KindHuman, inventory.KindUnknown},
+		"CRED-EXPOSED-IN-LOGS":   {inventory.KindService, inventory.KindHuman, inventory.KindUnknown},
+		"DB-GRANT-UNUSED":        {inventory.KindService, inventory.KindUnknown},
+		"AUTH-FAILURES-SA":       {inventory.KindService, inventory.KindUnknown},
+		"SA-INTERACTIVE-USE":     {inventory.KindService},
+		"ACCT-SHARED-CREDENTIAL": {inventory.KindService},
 	}
 	for _, r := range Catalog() {
 		w, ok := want[r.ID]
@@ -221,6 +268,8 @@ rules:
 		{"bad citation", [2]string{`"HIPAA 164.312(b)"`, `"164.312(b)"`}, "citation"},
 		{"missing remediation", [2]string{"remediation: r", "remediation: ''"}, "missing remediation"},
 		{"no rules", [2]string{good, "rules: []"}, "no rules"},
+		{"unknown evaluator", [2]string{"remediation: r", "remediation: r\n    evaluated_by: elsewhere"},
+			"evaluated_by"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,4 +287,37 @@ rules:
 			t.Errorf("err = %v, want a duplicate id error", err)
 		}
 	})
+}
+
+// TestCatalogEvaluatedElsewhere checks the rules that another package
+// evaluates: they name a known package, and only the SECRET-* rules do.
+func TestCatalogEvaluatedElsewhere(t *testing.T) {
+	var got []string
+	for _, r := range Catalog() {
+		if r.EvaluatedBy != "" {
+			got = append(got, r.ID+"="+r.EvaluatedBy)
+		}
+	}
+	want := []string{"SECRET-HARDCODED-DB-PASSWORD=secrets", "SECRET-HARDCODED-CLOUD-KEY=secrets",
+		"SECRET-PLAINTEXT-MANIFEST=secrets", "SECRET-PRIVATE-KEY=secrets"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rules evaluated elsewhere = %v, want %v", got, want)
+	}
+	const good = `
+rules:
+  - id: X-1
+    title: t
+    severity: high
+    citations: ["HIPAA 164.312(b)"]
+    controls: [AU-2]
+    remediation: r
+    evaluated_by: secrets
+`
+	c, err := parseCatalog([]byte(good))
+	if err != nil {
+		t.Fatalf("evaluated_by: secrets: %v", err)
+	}
+	if c.rules[0].EvaluatedBy != "secrets" {
+		t.Errorf("EvaluatedBy = %q, want secrets", c.rules[0].EvaluatedBy)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wardsec/ward/internal/config"
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 // Input is what the rules read: one source's snapshot, the owners file and
@@ -16,9 +17,14 @@ type Input struct {
 	// Snapshot is only read, never changed.
 	Snapshot *inventory.Snapshot
 	Owners   []config.Owner
-	// Policy holds thresholds; none of the current rules has one, so it is
-	// not read yet.
+	// Policy holds the thresholds of the usage rules; a zero field takes
+	// the configuration's default.
 	Policy config.Policy
+	// Usage is what the source's logs show its accounts did, for the rules
+	// UsageRules names; nil means no logs were read, and those rules do not
+	// run. It must be the usage of the snapshot's source. The snapshot's
+	// StartedAt is the "now" they judge against.
+	Usage *usage.Usage
 }
 
 // checkFunc runs one rule over the evaluation state and returns its
@@ -29,19 +35,25 @@ type checkFunc func(e *eval, r Rule) []inventory.Finding
 // that it matches the catalogue one to one.
 func checks() map[string]checkFunc {
 	return map[string]checkFunc{
-		ruleSuperuser:   checkSuperuser,
-		ruleHBATrust:    checkHBATrust,
-		ruleMD5Password: checkMD5Password,
-		ruleHBANoTLS:    checkHBANoTLS,
-		ruleAuditOff:    checkAuditLogging,
-		ruleNoOwner:     checkNoOwner,
-		ruleDirectGrant: checkDirectGrants,
-		rulePublicPHI:   checkPublicPHI,
-		ruleOwnsPHI:     checkServiceOwnsPHI,
-		ruleDefiner:     checkSecurityDefiner,
-		ruleRLSBypass:   checkRLSBypass,
-		ruleNoExpiry:    checkNoExpiry,
-		ruleExpiredRole: checkExpiredRoleActive,
+		ruleSuperuser:    checkSuperuser,
+		ruleHBATrust:     checkHBATrust,
+		ruleMD5Password:  checkMD5Password,
+		ruleHBANoTLS:     checkHBANoTLS,
+		ruleAuditOff:     checkAuditLogging,
+		ruleNoOwner:      checkNoOwner,
+		ruleDirectGrant:  checkDirectGrants,
+		rulePublicPHI:    checkPublicPHI,
+		ruleOwnsPHI:      checkServiceOwnsPHI,
+		ruleDefiner:      checkSecurityDefiner,
+		ruleRLSBypass:    checkRLSBypass,
+		ruleNoExpiry:     checkNoExpiry,
+		ruleExpiredRole:  checkExpiredRoleActive,
+		ruleUnused:       checkUnused,
+		ruleGrantUnused:  checkGrantUnused,
+		ruleInteractive:  checkInteractiveUse,
+		ruleShared:       checkSharedCredential,
+		ruleAuthFailures: checkAuthFailures,
+		ruleExposed:      checkExposedInLogs,
 	}
 }
 
@@ -114,6 +126,10 @@ type eval struct {
 	postgres bool
 	// allData are the roles that reach every table (catalog.yaml).
 	allData []string
+	// usage is the source's usage, nil when absent or of another source;
+	// policy holds the thresholds with defaults filled in.
+	usage  *usage.Usage
+	policy config.Policy
 }
 
 func newEval(in Input, allData []string) *eval {
@@ -126,6 +142,10 @@ func newEval(in Input, allData []string) *eval {
 		public:     make(map[[2]string]bool, len(s.PublicGrants)),
 		postgres:   s.Postgres != nil || isPostgresType(s.Type),
 		allData:    allData,
+		policy:     withDefaults(in.Policy),
+	}
+	if in.Usage != nil && in.Usage.Source == s.Source {
+		e.usage = in.Usage
 	}
 	for i := range s.Accounts {
 		a := &s.Accounts[i]

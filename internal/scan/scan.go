@@ -29,6 +29,10 @@ type Options struct {
 	Version string
 	// Progress, when set, is told what the scan is doing.
 	Progress func(step string)
+	// SecretsKeyFile holds the key that keeps the fingerprints of
+	// hard-coded credentials stable between scans; it is created when
+	// missing. Only code sources need it.
+	SecretsKeyFile string
 }
 
 // Run scans every source of the configuration. It returns an error only
@@ -54,9 +58,13 @@ func Run(ctx context.Context, opt Options) (*inventory.ScanResult, error) {
 		Accounts:    []inventory.Account{},
 		Findings:    []inventory.Finding{},
 	}
+	var snaps []*inventory.Snapshot
 	for _, src := range cfg.Sources {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if src.Type == config.TypeCode {
+			continue // after the systems whose accounts its secrets belong to
 		}
 		if opt.Progress != nil {
 			opt.Progress("scanning source " + src.Name)
@@ -68,6 +76,7 @@ func Run(ctx context.Context, opt Options) (*inventory.ScanResult, error) {
 			sr.UncheckedRules = allRuleIDs()
 		} else {
 			sr.Snapshot.RedactSecrets()
+			snaps = append(snaps, sr.Snapshot)
 			matcher.Mark(sr.Snapshot)
 			classify.Classify(sr.Snapshot, cfg.Owners)
 			sr.UncheckedRules = uncheckedRules(sr.Snapshot)
@@ -79,6 +88,9 @@ func Run(ctx context.Context, opt Options) (*inventory.ScanResult, error) {
 			})...)
 		}
 		res.Sources = append(res.Sources, sr)
+	}
+	if err := scanCode(ctx, opt, snaps, res); err != nil {
+		return nil, err
 	}
 	res.FinishedAt = time.Now().UTC()
 
@@ -117,15 +129,18 @@ func scanSource(ctx context.Context, reg Registry, src config.Source, log *slog.
 }
 
 // uncheckedRules names the rules whose input the snapshot lacks, so that
-// their earlier findings are not taken as resolved.
+// their earlier findings are not taken as resolved. The usage rules read a
+// source's logs, which a scan does not (rules.Input.Usage is nil), so they
+// are always among them.
 func uncheckedRules(s *inventory.Snapshot) []string {
+	out := rules.UsageRules()
 	if s.Postgres == nil {
-		return rules.SettingsRules()
+		return append(rules.SettingsRules(), out...)
 	}
 	if s.Postgres.HBA == nil {
-		return rules.HBARules()
+		return append(rules.HBARules(), out...)
 	}
-	return nil
+	return out
 }
 
 func allRuleIDs() []string {

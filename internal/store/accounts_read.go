@@ -34,81 +34,49 @@ func (s *Store) accounts(ctx context.Context, scanID string) ([]inventory.Accoun
 		return nil, err
 	}
 
-	accounts, index, err := readAccounts(ctx, tx, scanSeq)
+	dict, err := readGrantDict(ctx, tx, scanSeq)
 	if err != nil {
 		return nil, err
 	}
-	if err := readGrants(ctx, tx, scanSeq, accounts, index); err != nil {
-		return nil, err
-	}
-	return accounts, nil
+	return readAccounts(ctx, tx, scanSeq, dict)
 }
 
-// readAccounts reads the accounts of a scan without their grants, and
-// returns with them the position of each by its row number.
-func readAccounts(ctx context.Context, tx *sql.Tx, scanSeq int64) (
-	[]inventory.Account, map[int64]int, error) {
-	const query = `SELECT seq, account_id, source, name, kind, kind_reasons, owner, purpose,
-		attributes, memberships
+// readAccounts reads the accounts of a scan with their grants, decoded
+// against the scan's grant dictionaries.
+func readAccounts(ctx context.Context, tx *sql.Tx, scanSeq int64, dict *grantDict) (
+	[]inventory.Account, error) {
+	const query = `SELECT account_id, source, name, kind, kind_reasons, owner, purpose,
+		attributes, memberships, grant_list
 		FROM accounts WHERE scan_seq = ? ORDER BY seq`
 	rows, err := tx.QueryContext(ctx, query, scanSeq)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 
 	var accounts []inventory.Account
-	index := make(map[int64]int)
+	var refs []grantRef
 	for rows.Next() {
 		var a inventory.Account
-		var seq int64
 		var reasons, attrs, members sql.NullString
-		err := rows.Scan(&seq, &a.ID, &a.Source, &a.Name, &a.Kind, &reasons, &a.Owner,
-			&a.Purpose, &attrs, &members)
+		var list []byte
+		err := rows.Scan(&a.ID, &a.Source, &a.Name, &a.Kind, &reasons, &a.Owner,
+			&a.Purpose, &attrs, &members, &list)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, c := range []struct {
 			v   sql.NullString
 			dst any
 		}{{reasons, &a.KindReasons}, {attrs, &a.Attributes}, {members, &a.Memberships}} {
 			if err := readJSON(c.v, c.dst); err != nil {
-				return nil, nil, fmt.Errorf("account %s: %w", a.ID, err)
+				return nil, fmt.Errorf("account %s: %w", a.ID, err)
 			}
 		}
-		index[seq] = len(accounts)
+		if a.Grants, refs, err = dict.decode(list, refs); err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.ID, err)
+		}
 		accounts = append(accounts, a)
 	}
-	return accounts, index, rows.Err()
-}
-
-// readGrants reads the grants of a scan's accounts into them.
-func readGrants(ctx context.Context, tx *sql.Tx, scanSeq int64,
-	accounts []inventory.Account, index map[int64]int) error {
-	const query = `SELECT g.account_seq, g.privilege, g.resource, g.resource_type, g.phi,
-		g.via, g.path, g.set_role_only, g.grantable
-		FROM grants g JOIN accounts a ON a.seq = g.account_seq
-		WHERE a.scan_seq = ? ORDER BY g.account_seq, g.ord`
-	rows, err := tx.QueryContext(ctx, query, scanSeq)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-
-	for rows.Next() {
-		var g inventory.Grant
-		var seq int64
-		var path sql.NullString
-		err := rows.Scan(&seq, &g.Privilege, &g.Resource, &g.ResourceType, &g.PHI, &g.Via,
-			&path, &g.SetRoleOnly, &g.Grantable)
-		if err != nil {
-			return err
-		}
-		a := &accounts[index[seq]]
-		if err := readJSON(path, &g.Path); err != nil {
-			return fmt.Errorf("account %s: grant: %w", a.ID, err)
-		}
-		a.Grants = append(a.Grants, g)
-	}
-	return rows.Err()
+	return accounts, rows.Err()
 }

@@ -63,8 +63,10 @@ func (s *Store) changes(ctx context.Context, scanID string) (*inventory.Changes,
 		return nil, err
 	}
 	out := &inventory.Changes{Sources: []inventory.SourceChanges{}}
+	matchers := map[int64]*grantMatcher{}
 	for _, src := range srcs {
-		d := differ{ctx: ctx, tx: tx, seq: seq, started: started, source: src.name}
+		d := differ{ctx: ctx, tx: tx, seq: seq, started: started, source: src.name,
+			matchers: matchers}
 		sc, err := d.compare(src)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.name, err)
@@ -124,6 +126,9 @@ type differ struct {
 	seq     int64
 	started string
 	source  string
+	// matchers holds, by previous scan, what compares the grants of the
+	// two scans; the sources of a scan mostly share their previous scan.
+	matchers map[int64]*grantMatcher
 }
 
 func (d *differ) compare(cur coverage) (inventory.SourceChanges, error) {
@@ -179,8 +184,9 @@ func (d *differ) compare(cur coverage) (inventory.SourceChanges, error) {
 // findings sorts this scan's findings of the source into new and
 // unchanged by the change recorded when the scan was saved.
 func (d *differ) findings(sc *inventory.SourceChanges) error {
-	const query = `SELECT o.change, o.detail FROM finding_occurrences o
+	const query = `SELECT o.change, ` + refFields + ` FROM finding_occurrences o
 		JOIN findings f ON f.fingerprint = o.fingerprint
+		JOIN finding_details d ON d.id = o.detail_id
 		WHERE o.scan_seq = ? AND f.source = ?`
 	rows, err := d.tx.QueryContext(d.ctx, query, d.seq, d.source)
 	if err != nil {
@@ -189,11 +195,11 @@ func (d *differ) findings(sc *inventory.SourceChanges) error {
 	defer rows.Close()
 
 	for rows.Next() {
-		var change, detail string
-		if err := rows.Scan(&change, &detail); err != nil {
+		var change, fields string
+		if err := rows.Scan(&change, &fields); err != nil {
 			return err
 		}
-		ref, err := refOf(detail)
+		ref, err := refOf(fields)
 		if err != nil {
 			return err
 		}
@@ -219,7 +225,8 @@ func (d *differ) findings(sc *inventory.SourceChanges) error {
 // as the last scan before this one reported it.
 func (d *differ) resolved(sc *inventory.SourceChanges) error {
 	const query = `SELECT f.fingerprint, f.rule_id, f.account_id, f.resource, f.severity,
-		(SELECT o.detail FROM finding_occurrences o JOIN scans s ON s.seq = o.scan_seq
+		(SELECT ` + refFields + ` FROM finding_occurrences o JOIN scans s ON s.seq = o.scan_seq
+		 JOIN finding_details d ON d.id = o.detail_id
 		 WHERE o.fingerprint = r.fingerprint
 		   AND (s.started_at < ? OR (s.started_at = ? AND s.seq < ?))
 		 ORDER BY s.started_at DESC, s.seq DESC LIMIT 1)
@@ -233,14 +240,14 @@ func (d *differ) resolved(sc *inventory.SourceChanges) error {
 
 	for rows.Next() {
 		var ref inventory.FindingRef
-		var detail sql.NullString
+		var fields sql.NullString
 		err := rows.Scan(&ref.Fingerprint, &ref.RuleID, &ref.AccountID, &ref.Resource,
-			&ref.Severity, &detail)
+			&ref.Severity, &fields)
 		if err != nil {
 			return err
 		}
-		if detail.Valid {
-			if ref, err = refOf(detail.String); err != nil {
+		if fields.Valid {
+			if ref, err = refOf(fields.String); err != nil {
 				return err
 			}
 		}
@@ -253,15 +260,22 @@ func (d *differ) resolved(sc *inventory.SourceChanges) error {
 	return nil
 }
 
-// refOf reads the stored detail of a finding as a reference to it.
-func refOf(detail string) (inventory.FindingRef, error) {
-	var f inventory.Finding
-	if err := json.Unmarshal([]byte(detail), &f); err != nil {
+// refFields is an SQL expression that gives, as one JSON array, the
+// fields of the stored detail d.detail that a reference to the finding
+// needs, in the order refOf reads them. SQLite extracts them, so the
+// details, which can be large, are not copied out.
+const refFields = `json_extract(d.detail, '$.fingerprint', '$.rule_id', '$.severity',
+	'$.title', '$.account_id', '$.resource', '$.phi')`
+
+// refOf reads the fields that refFields gave as a reference to a finding.
+func refOf(fields string) (inventory.FindingRef, error) {
+	var ref inventory.FindingRef
+	dst := []any{&ref.Fingerprint, &ref.RuleID, &ref.Severity, &ref.Title, &ref.AccountID,
+		&ref.Resource, &ref.PHI}
+	if err := json.Unmarshal([]byte(fields), &dst); err != nil {
 		return inventory.FindingRef{}, fmt.Errorf("stored finding: %w", err)
 	}
-	return inventory.FindingRef{Fingerprint: f.Fingerprint, RuleID: f.RuleID,
-		Severity: f.Severity, Title: f.Title, AccountID: f.AccountID, Resource: f.Resource,
-		PHI: f.PHI}, nil
+	return ref, nil
 }
 
 // sortRefs orders findings as reports do: most severe first, then rule,
@@ -308,8 +322,7 @@ func (d *differ) accounts(sc *inventory.SourceChanges, prev int64) error {
 func (d *differ) accountsOnlyIn(in, notIn int64) ([]inventory.AccountRef, error) {
 	const query = `SELECT a.account_id, a.name, a.kind, a.owner,
 		  COALESCE(json_extract(a.attributes, '$.can_login'), 0),
-		  (SELECT count(*) FROM grants g WHERE g.account_seq = a.seq),
-		  (SELECT count(*) FROM grants g WHERE g.account_seq = a.seq AND g.phi = 1)
+		  a.grant_count, a.phi_grant_count
 		FROM accounts a
 		WHERE a.scan_seq = ? AND a.source = ?
 		  AND NOT EXISTS (SELECT 1 FROM accounts b
@@ -331,75 +344,6 @@ func (d *differ) accountsOnlyIn(in, notIn int64) ([]inventory.AccountRef, error)
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// grants lists the grants that accounts present in both scans gained or
-// lost, leaving out the databases that either scan could not read.
-func (d *differ) grants(sc *inventory.SourceChanges, prev int64, cur coverage) error {
-	prevCov, err := d.coverageIn(prev)
-	if err != nil {
-		return err
-	}
-	skipped := slices.Concat(cur.skipped, prevCov.skipped)
-	slices.Sort(skipped)
-	skipped = slices.Compact(skipped)
-	if len(skipped) > 0 {
-		sc.Notes = append(sc.Notes, "grants on databases that one of the two scans could "+
-			"not read are not compared: "+strings.Join(skipped, ", "))
-	}
-
-	// One pass over both scans' grants: a grant whose key appears on one
-	// side only was added (side 1) or removed (side 2). SQLite sorts the
-	// groups with a temporary index, so large estates need no Go map.
-	const query = `SELECT min(side), account_id, privilege, resource, resource_type, via,
-		  path, set_role_only, grantable, max(phi)
-		FROM (
-		  SELECT 1 AS side, a.account_id, g.privilege, g.resource, g.resource_type, g.via,
-		    COALESCE(NULLIF(g.path, '[]'), '') AS path, g.set_role_only, g.grantable, g.phi
-		  FROM grants g JOIN accounts a ON a.seq = g.account_seq
-		  WHERE a.scan_seq = ?1 AND a.source = ?3
-		    AND a.account_id IN (SELECT account_id FROM accounts WHERE scan_seq = ?2)
-		  UNION ALL
-		  SELECT 2, a.account_id, g.privilege, g.resource, g.resource_type, g.via,
-		    COALESCE(NULLIF(g.path, '[]'), ''), g.set_role_only, g.grantable, g.phi
-		  FROM grants g JOIN accounts a ON a.seq = g.account_seq
-		  WHERE a.scan_seq = ?2 AND a.source = ?3
-		    AND a.account_id IN (SELECT account_id FROM accounts WHERE scan_seq = ?1)
-		)
-		GROUP BY account_id, privilege, resource, resource_type, via, path,
-		  set_role_only, grantable
-		HAVING min(side) = max(side)
-		ORDER BY account_id, resource, privilege, via, path`
-	rows, err := d.tx.QueryContext(d.ctx, query, d.seq, prev, d.source)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-
-	for rows.Next() {
-		var side int
-		var path string
-		var g inventory.GrantChange
-		err := rows.Scan(&side, &g.AccountID, &g.Privilege, &g.Resource, &g.ResourceType,
-			&g.Via, &path, &g.SetRoleOnly, &g.Grantable, &g.PHI)
-		if err != nil {
-			return err
-		}
-		if inDatabase(g.Resource, skipped) {
-			continue
-		}
-		if path != "" {
-			if err := json.Unmarshal([]byte(path), &g.Path); err != nil {
-				return fmt.Errorf("account %s: stored grant path: %w", g.AccountID, err)
-			}
-		}
-		if side == 1 {
-			sc.AddedGrants = append(sc.AddedGrants, g)
-		} else {
-			sc.RemovedGrants = append(sc.RemovedGrants, g)
-		}
-	}
-	return rows.Err()
 }
 
 // coverageIn reads the coverage of the source in the scan numbered seq.

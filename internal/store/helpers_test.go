@@ -114,11 +114,12 @@ func rowCounts(t *testing.T, s *Store) map[string]int {
 	queries := map[string]string{
 		"scans":               `SELECT count(*) FROM scans`,
 		"scan_sources":        `SELECT count(*) FROM scan_sources`,
-		"resources":           `SELECT count(*) FROM resources`,
 		"accounts":            `SELECT count(*) FROM accounts`,
-		"grants":              `SELECT count(*) FROM grants`,
+		"grant_resources":     `SELECT count(*) FROM grant_resources`,
+		"grant_shapes":        `SELECT count(*) FROM grant_shapes`,
 		"findings":            `SELECT count(*) FROM findings`,
 		"finding_occurrences": `SELECT count(*) FROM finding_occurrences`,
+		"finding_details":     `SELECT count(*) FROM finding_details`,
 	}
 	counts := make(map[string]int)
 	for table, q := range queries {

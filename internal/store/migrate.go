@@ -25,11 +25,25 @@ var ErrNewerSchema = errors.New("store was written by a newer version of ward")
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered SQL file.
+// migration is one numbered SQL file, with the Go code that completes it
+// when SQL alone cannot.
 type migration struct {
 	version int
 	name    string
 	sql     string
+	// finish, when set, runs after sql in the same transaction.
+	finish func(ctx context.Context, tx *sql.Tx) error
+}
+
+// finisher returns the Go code that completes the shipped migration file
+// named base, or nil. Keyed by the whole file name, so that no other set
+// of migrations (such as a test's) runs it.
+func finisher(base string) func(ctx context.Context, tx *sql.Tx) error {
+	switch base {
+	case "0004_compact_storage.sql":
+		return convertStorage
+	}
+	return nil
 }
 
 // loadMigrations reads the files named migrations/NNNN_description.sql in
@@ -52,7 +66,8 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", name, err)
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
+		ms = append(ms, migration{version: v, name: name, sql: string(body),
+			finish: finisher(path.Base(name))})
 	}
 
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
@@ -125,6 +140,11 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, known int) (er
 
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if m.finish != nil {
+		if err := m.finish(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
 	}
 	const record = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
 	_, err = tx.ExecContext(ctx, record, m.version, m.name, formatTime(time.Now()))

@@ -138,8 +138,7 @@ func previousSeq(ctx context.Context, tx *sql.Tx, source, bound string, boundSeq
 func scanSummary(ctx context.Context, tx *sql.Tx, seq int64) (*ScanSummary, error) {
 	const scan = `SELECT id, started_at, finished_at, ward_version, config_path, config_hash,
 		(SELECT count(*) FROM accounts WHERE scan_seq = s.seq),
-		(SELECT count(*) FROM grants g JOIN accounts a ON a.seq = g.account_seq
-		 WHERE a.scan_seq = s.seq),
+		(SELECT COALESCE(sum(grant_count), 0) FROM accounts WHERE scan_seq = s.seq),
 		(SELECT count(*) FROM finding_occurrences WHERE scan_seq = s.seq)
 		FROM scans s WHERE seq = ?`
 	var sum ScanSummary
@@ -192,10 +191,11 @@ func (s *Store) Findings(ctx context.Context, f FindingFilter) ([]FindingRecord,
 		return nil, fmt.Errorf("findings: unknown status %q: use open or resolved", f.Status)
 	}
 
-	const query = `SELECT o.detail, f.status, f.first_seen, f.last_seen, f.resolved_at
+	const query = `SELECT d.detail, f.status, f.first_seen, f.last_seen, f.resolved_at
 		FROM findings f
 		JOIN finding_occurrences o
 		  ON o.scan_seq = f.last_scan_seq AND o.fingerprint = f.fingerprint
+		JOIN finding_details d ON d.id = o.detail_id
 		WHERE (? = '' OR f.source = ?)
 		  AND (? = '' OR f.rule_id = ?)
 		  AND (? = '' OR f.status = ?)
@@ -254,10 +254,11 @@ func scanFinding(rows *sql.Rows) (FindingRecord, error) {
 // scan reported it. It returns an error wrapping ErrUnknownFinding when
 // the store has no such finding.
 func (s *Store) Finding(ctx context.Context, fp string) (*FindingRecord, error) {
-	const query = `SELECT o.detail, f.status, f.first_seen, f.last_seen, f.resolved_at
+	const query = `SELECT d.detail, f.status, f.first_seen, f.last_seen, f.resolved_at
 		FROM findings f
 		JOIN finding_occurrences o
 		  ON o.scan_seq = f.last_scan_seq AND o.fingerprint = f.fingerprint
+		JOIN finding_details d ON d.id = o.detail_id
 		WHERE f.fingerprint = ?`
 	rows, err := s.db.QueryContext(ctx, query, fp)
 	if err != nil {

@@ -223,43 +223,17 @@ func (w *scanWriter) insertSource(src inventory.SourceResult) error {
 	const insert = `INSERT INTO scan_sources
 		(scan_seq, name, type, status, error, has_snapshot, started_at, finished_at,
 		 scanner, scanner_privileges, databases, gaps, settings, sessions,
-		 unchecked_rules, public_grants, functions, default_privileges)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		 unchecked_rules, public_grants, functions, default_privileges, resource_list)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	var resources any // NULL for a nil list
+	if list := encodeResources(snap.Resources); list != nil {
+		resources = list
+	}
 	_, err := w.tx.ExecContext(w.ctx, insert, w.scanSeq, src.Name, src.Type, src.Status,
 		src.Error, boolInt(src.Snapshot != nil), nullTime(snap.StartedAt),
 		nullTime(snap.FinishedAt), snap.Scanner, cols[0], cols[1], cols[2], cols[3], cols[4],
-		cols[5], cols[6], cols[7], cols[8])
-	if err != nil {
-		return err
-	}
-	return w.insertResources(src.Name, snap.Resources)
-}
-
-func (w *scanWriter) insertResources(source string, rs []inventory.Resource) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	const insert = `INSERT INTO resources
-		(scan_seq, source, ord, name, type, owner, phi, phi_reason, rls, force_rls, policies)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	stmt, err := w.tx.PrepareContext(w.ctx, insert)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-
-	for i, r := range rs {
-		policies, err := jsonText(r.Policies)
-		if err != nil {
-			return fmt.Errorf("resource %s: %w", r.Name, err)
-		}
-		_, err = stmt.ExecContext(w.ctx, w.scanSeq, source, i, r.Name, r.Type, r.Owner,
-			boolInt(r.PHI), r.PHIReason, boolInt(r.RLS), boolInt(r.ForceRLS), policies)
-		if err != nil {
-			return fmt.Errorf("resource %s: %w", r.Name, err)
-		}
-	}
-	return nil
+		cols[5], cols[6], cols[7], cols[8], resources)
+	return err
 }
 
 // sourceSettings is the JSON of scan_sources.settings: the security settings
@@ -299,7 +273,7 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 		   THEN NULL ELSE resolved_at END
 		RETURNING first_seen, last_seen`
 	const occur = `INSERT INTO finding_occurrences
-		(scan_seq, fingerprint, severity, detail, change)
+		(scan_seq, fingerprint, severity, detail_id, change)
 		VALUES (?, ?, ?, ?, ?)`
 	const prior = `SELECT first_seen, status, resolved_at FROM findings WHERE fingerprint = ?`
 
@@ -318,6 +292,11 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 		return nil, err
 	}
 	defer pr.Close()
+	details, err := newDetailWriter(w.ctx, w.tx)
+	if err != nil {
+		return nil, err
+	}
+	defer details.Close()
 
 	seen := make(map[string]seenTimes, len(fs))
 	for _, f := range fs {
@@ -333,7 +312,7 @@ func (w *scanWriter) upsertFindings(fs []*inventory.Finding) (map[string]seenTim
 			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
 		}
 
-		detail, err := findingDetail(*f)
+		detail, err := details.id(*f)
 		if err != nil {
 			return nil, fmt.Errorf("finding %s: %w", f.Fingerprint, err)
 		}
@@ -380,16 +359,6 @@ func (w *scanWriter) changeOf(prior *sql.Stmt, fp string) (string, error) {
 		return changeReopened, nil
 	}
 	return changeOpen, nil
-}
-
-// findingDetail is the JSON kept for one occurrence of f: all of it but the
-// seen and resolved times, which belong to the finding's lifecycle row, and
-// the suppression, which is applied afresh whenever a finding is reported.
-func findingDetail(f inventory.Finding) (string, error) {
-	f.FirstSeen, f.LastSeen, f.ResolvedAt = time.Time{}, time.Time{}, time.Time{}
-	f.Suppression = nil
-	b, err := json.Marshal(f)
-	return string(b), err
 }
 
 // resolveAbsent resolves the open findings of source that this scan did not

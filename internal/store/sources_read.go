@@ -134,27 +134,10 @@ func scanSource(rows *sql.Rows) (inventory.SourceResult, error) {
 // readResources reads the resources of one source of a scan, in order.
 func readResources(ctx context.Context, tx *sql.Tx, scanSeq int64, source string) (
 	[]inventory.Resource, error) {
-	const query = `SELECT name, type, owner, phi, phi_reason, rls, force_rls, policies
-		FROM resources WHERE scan_seq = ? AND source = ? ORDER BY ord`
-	rows, err := tx.QueryContext(ctx, query, scanSeq, source)
-	if err != nil {
+	const query = `SELECT resource_list FROM scan_sources WHERE scan_seq = ? AND name = ?`
+	var list []byte
+	if err := tx.QueryRowContext(ctx, query, scanSeq, source).Scan(&list); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-
-	var out []inventory.Resource
-	for rows.Next() {
-		var r inventory.Resource
-		var policies sql.NullString
-		err := rows.Scan(&r.Name, &r.Type, &r.Owner, &r.PHI, &r.PHIReason, &r.RLS, &r.ForceRLS,
-			&policies)
-		if err != nil {
-			return nil, err
-		}
-		if err := readJSON(policies, &r.Policies); err != nil {
-			return nil, fmt.Errorf("resource %s: %w", r.Name, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return decodeResources(list)
 }

@@ -4,9 +4,17 @@
 // compares each scan with the previous scan of every source (Changes) and
 // keeps the suppressions recorded with `ward suppress`.
 //
+// A scan of a large estate holds a million grants and a hundred thousand
+// resources, so they are not kept a row each: each account's grants are
+// one small blob of numbers into per-scan dictionaries (grants_codec.go),
+// each source's resources one blob (resources_codec.go), and the text of
+// a finding is kept once however many scans report it unchanged
+// (finding_details.go).
+//
 // The schema is versioned by numbered SQL files under migrations/, applied in
-// order when a store is opened. A store written by a newer ward is refused
-// rather than read with a schema this ward does not know.
+// order when a store is opened, some completed by Go code that converts
+// older rows. A store written by a newer ward is refused rather than read
+// with a schema this ward does not know.
 //
 // A Store is safe for concurrent use. Several processes may open the same
 // file: writes are serialised by SQLite's locking and wait up to a busy
@@ -76,7 +84,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	reclaimSpace(ctx, db)
 	return &Store{db: db, path: path}, nil
+}
+
+// reclaimSpace rebuilds the file (VACUUM) when most of it is free pages.
+// ward never deletes rows, so this happens once, after migration 0004
+// converted an older store into a fraction of its size. It is best
+// effort: when the rebuild fails (another process holds the store, the
+// temporary directory is full) the store is as it was, the free pages are
+// reused by later scans, and the next Open tries again.
+func reclaimSpace(ctx context.Context, db *sql.DB) {
+	// Below this many free pages (4 MiB of the default 4 KiB pages) a
+	// rebuild is not worth its time.
+	const minFree = 1024
+	var free, total int64
+	if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+		return
+	}
+	if err := db.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&total); err != nil {
+		return
+	}
+	if free < minFree || free*2 < total {
+		return
+	}
+	db.ExecContext(ctx, `VACUUM`)
 }
 
 // Close closes the database. Calls made after Close fail.

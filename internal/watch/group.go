@@ -1,0 +1,93 @@
+package watch
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wardsec/ward/internal/watch/alert"
+)
+
+// grouper sends the first alert of each detector, account and key at
+// once, counts its repeats for the group window, and sends one summary
+// of them when the window ends. A window of 0 sends every alert.
+type grouper struct {
+	window time.Duration
+	send   func(alert.Alert)
+	groups map[string]*group
+	// repeats counts alerts folded into summaries.
+	repeats int64
+}
+
+type group struct {
+	first   alert.Alert
+	expires time.Time
+	count   int
+	// firstRepeat and lastRepeat are the event times of the repeats.
+	firstRepeat, lastRepeat time.Time
+}
+
+func groupKey(a *alert.Alert) string {
+	return a.Detector + "\x00" + a.Account + "\x00" + a.Key
+}
+
+// offer sends a, or counts it as a repeat of an open group.
+func (g *grouper) offer(a alert.Alert, now time.Time) {
+	if g.window <= 0 {
+		g.send(a)
+		return
+	}
+	k := groupKey(&a)
+	if gr := g.groups[k]; gr != nil {
+		if now.Before(gr.expires) {
+			if gr.count == 0 || a.Time.Before(gr.firstRepeat) {
+				gr.firstRepeat = a.Time
+			}
+			if a.Time.After(gr.lastRepeat) {
+				gr.lastRepeat = a.Time
+			}
+			gr.count++
+			g.repeats++
+			return
+		}
+		g.close(k, gr, now)
+	}
+	g.groups[k] = &group{first: a, expires: now.Add(g.window)}
+	g.send(a)
+}
+
+// tick closes the groups whose window has ended.
+func (g *grouper) tick(now time.Time) {
+	for k, gr := range g.groups {
+		if !now.Before(gr.expires) {
+			g.close(k, gr, now)
+		}
+	}
+}
+
+// flush closes every group, as at shutdown.
+func (g *grouper) flush(now time.Time) {
+	for k, gr := range g.groups {
+		g.close(k, gr, now)
+	}
+}
+
+// close forgets a group and sends the summary of its repeats, if any.
+func (g *grouper) close(k string, gr *group, now time.Time) {
+	delete(g.groups, k)
+	if gr.count == 0 {
+		return
+	}
+	s := gr.first
+	s.ID = alertID(s.ID, "group", fmt.Sprint(gr.count))
+	s.Raised = now
+	s.Time, s.LastTime = gr.firstRepeat, gr.lastRepeat
+	s.Count = gr.count
+	s.Grouped, s.GroupOf = true, gr.first.ID
+	times := "times"
+	if gr.count == 1 {
+		times = "time"
+	}
+	s.Summary = fmt.Sprintf("repeated %d more %s within %s: %s", gr.count, times,
+		g.window, gr.first.Summary)
+	g.send(s)
+}
