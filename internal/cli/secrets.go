@@ -196,4 +196,3 @@ func openBaseline(file string, create bool) (*secrets.Baseline, error) {
 	}
 	return secrets.NewBaseline()
 }
-
