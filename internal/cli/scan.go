@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/wardsec/ward/internal/report"
 	"github.com/wardsec/ward/internal/scan"
 	"github.com/wardsec/ward/internal/store"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 type scanFlags struct {
@@ -121,6 +123,7 @@ func runScan(cmd *cobra.Command, env *Env, g *globalFlags, f *scanFlags) error {
 		// Beside the store, which it belongs with: fingerprints in the
 		// store are only comparable under the same key.
 		SecretsKeyFile: cfg.Store + ".secrets-key",
+		Usage:          storedUsage(st),
 	})
 	if err == nil {
 		prog.Set("saving results")
@@ -253,4 +256,31 @@ func writeFileAtomic(path string, fill func(*os.File) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// storedUsage returns, for the scan pipeline, the usage of a source built
+// from the events that `ward ingest` stored, or nil when none were.
+func storedUsage(st *store.Store) func(ctx context.Context, source, scanner string) (*usage.Usage, error) {
+	return func(ctx context.Context, source, scanner string) (*usage.Usage, error) {
+		win, err := st.Window(ctx, source)
+		if err != nil {
+			return nil, err
+		}
+		if win.Events == 0 {
+			return nil, nil
+		}
+		var xs []inventory.Exposure
+		err = st.Exposures(ctx, source, func(x inventory.Exposure) error {
+			xs = append(xs, x)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		opt := usage.Options{}
+		if scanner != "" {
+			opt.ScannerUsers = []string{scanner}
+		}
+		return usage.Build(ctx, source, opt, st.Events, xs)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/phi"
 	"github.com/wardsec/ward/internal/rules"
+	"github.com/wardsec/ward/internal/usage"
 )
 
 // Options configure one run.
@@ -29,6 +30,10 @@ type Options struct {
 	Version string
 	// Progress, when set, is told what the scan is doing.
 	Progress func(step string)
+	// Usage, when set, returns what a source's accounts did according to
+	// its ingested logs, or nil when none were ingested (the usage rules
+	// are then listed as not evaluated).
+	Usage func(ctx context.Context, source, scanner string) (*usage.Usage, error)
 	// SecretsKeyFile holds the key that keeps the fingerprints of
 	// hard-coded credentials stable between scans; it is created when
 	// missing. Only code sources need it.
@@ -78,13 +83,18 @@ func Run(ctx context.Context, opt Options) (*inventory.ScanResult, error) {
 			sr.Snapshot.RedactSecrets()
 			snaps = append(snaps, sr.Snapshot)
 			matcher.Mark(sr.Snapshot)
-			classify.Classify(sr.Snapshot, cfg.Owners)
-			sr.UncheckedRules = uncheckedRules(sr.Snapshot)
+			u, err := sourceUsage(ctx, opt, sr.Snapshot)
+			if err != nil {
+				return nil, err
+			}
+			classify.ClassifyUsage(sr.Snapshot, cfg.Owners, u)
+			sr.UncheckedRules = uncheckedRules(sr.Snapshot, u)
 			res.Accounts = append(res.Accounts, sr.Snapshot.Accounts...)
 			res.Findings = append(res.Findings, rules.Evaluate(rules.Input{
 				Snapshot: sr.Snapshot,
 				Owners:   cfg.Owners,
 				Policy:   cfg.Policy,
+				Usage:    u,
 			})...)
 		}
 		res.Sources = append(res.Sources, sr)
@@ -128,12 +138,27 @@ func scanSource(ctx context.Context, reg Registry, src config.Source, log *slog.
 	return sr
 }
 
+// sourceUsage asks for the usage of the snapshot's source, if the scan
+// was given a way to.
+func sourceUsage(ctx context.Context, opt Options, s *inventory.Snapshot) (*usage.Usage, error) {
+	if opt.Usage == nil {
+		return nil, nil
+	}
+	u, err := opt.Usage(ctx, s.Source, s.Scanner)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: usage from its logs: %w", s.Source, err)
+	}
+	return u, nil
+}
+
 // uncheckedRules names the rules whose input the snapshot lacks, so that
-// their earlier findings are not taken as resolved. The usage rules read a
-// source's logs, which a scan does not (rules.Input.Usage is nil), so they
-// are always among them.
-func uncheckedRules(s *inventory.Snapshot) []string {
-	out := rules.UsageRules()
+// their earlier findings are not taken as resolved. The usage rules read
+// the source's ingested logs: without them (u nil) they are among these.
+func uncheckedRules(s *inventory.Snapshot, u *usage.Usage) []string {
+	var out []string
+	if u == nil {
+		out = rules.UsageRules()
+	}
 	if s.Postgres == nil {
 		return append(rules.SettingsRules(), out...)
 	}
