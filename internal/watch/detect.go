@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/usage"
 	"github.com/wardsec/ward/internal/watch/alert"
 )
 
@@ -19,7 +20,7 @@ type check struct {
 	acct    *Account // nil before the account's first event
 	learned bool
 	object  string // "db.schema.table" touched, or ""
-	program string // the application without its version
+	program string // the application's family (usage.Family)
 	now     time.Time
 }
 
@@ -273,25 +274,9 @@ func (e *Engine) volumeSpike(c *check, n int) {
 		"", summary, func(al *alert.Alert) { al.Observed, al.Threshold = n, th })
 }
 
-// programOf returns an application_name without its version numbers, so
-// that an upgrade is not a new program: each run of digits and dots that
-// holds a digit becomes "#".
+// programOf returns the family of an application_name (usage.Family):
+// the tool for an interactive one, else the name without its version, so
+// that an upgrade is not a new program.
 func programOf(app string) string {
-	app = alert.Clean(strings.TrimSpace(app))
-	if app == "" {
-		return ""
-	}
-	var b strings.Builder
-	for i := 0; i < len(app); {
-		if app[i] < '0' || app[i] > '9' {
-			b.WriteByte(app[i])
-			i++
-			continue
-		}
-		for i < len(app) && (app[i] >= '0' && app[i] <= '9' || app[i] == '.') {
-			i++
-		}
-		b.WriteByte('#')
-	}
-	return b.String()
+	return alert.Clean(usage.Family(app))
 }

@@ -280,7 +280,9 @@ func nameList(toks []token, stops ...string) []string {
 		if t.is("group") && i+1 < len(toks) && !toks[i+1].punct {
 			continue
 		}
-		out = append(out, t.text)
+		if t.text != "" { // an unclosed quote leaves an empty name
+			out = append(out, t.text)
+		}
 		if i+1 < len(toks) && !(toks[i+1].punct && toks[i+1].text == ",") {
 			break
 		}

@@ -86,3 +86,27 @@ func TestSQLTokensDropLiterals(t *testing.T) {
 		t.Errorf("words = %q, want %q", words, want)
 	}
 }
+
+func FuzzRoleChangeOf(f *testing.F) {
+	f.Add("GRANT", "GRANT a, \"B\" TO c WITH ADMIN OPTION")
+	f.Add("", "revoke all on t from $$x$$, 'y', z cascade")
+	f.Add("ALTER GROUP", "ALTER GROUP g ADD USER")
+	f.Add("DROP ROLE", "DROP ROLE IF")
+	f.Fuzz(func(t *testing.T, command, stmt string) {
+		ev := inventory.Event{User: "actor", Action: inventory.ActionAudit, Command: command,
+			Statement: stmt}
+		ev.Audit.Class = "ROLE"
+		rc, ok := roleChangeOf(&ev)
+		if !ok {
+			t.Fatal("a ROLE record is always a role change")
+		}
+		if len(rc.targets) > maxTargets || rc.command == "" {
+			t.Errorf("got %q with %d targets", rc.command, len(rc.targets))
+		}
+		for _, tg := range rc.targets {
+			if tg == "" {
+				t.Errorf("empty target from %q", stmt)
+			}
+		}
+	})
+}

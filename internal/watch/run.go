@@ -144,9 +144,9 @@ type runner struct {
 type source struct {
 	LogSource
 	tailer *logtail.Tailer
-	// skipStart is set when the content at start is skipped; resumed when
-	// saved checkpoints are continued.
-	skipStart, resumed bool
+	// skipStart is set when the content at start is skipped, skipped once
+	// that is done; resumed when saved checkpoints are continued.
+	skipStart, skipped, resumed bool
 	// parsers are kept per format, so that sessions are joined across
 	// the rotated files of one log.
 	parsers map[pglog.Format]*pglog.Parser
@@ -256,6 +256,9 @@ func (r *runner) follow(ctx context.Context, s *source) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", s.Name, err)
 		}
+		r.mu.Lock()
+		s.skipped = true
+		r.mu.Unlock()
 	}
 	if r.opts.Following != nil {
 		r.mu.Lock()
@@ -330,11 +333,20 @@ func (r *runner) parser(s *source, f pglog.Format) (*pglog.Parser, error) {
 }
 
 // save writes the baseline and the checkpoints, taken together under mu.
+//
+// TODO(#4): forget the checkpoints of files long gone; they are kept so
+// that a late compressed copy of a rotated file is recognised, and grow by
+// one per rotated file.
 func (r *runner) save() error {
 	r.mu.Lock()
 	snap := State{SavedAt: time.Now().UTC(), Baseline: r.eng.Baseline(),
 		Checkpoints: map[string][]logtail.Checkpoint{}}
 	for _, s := range r.sources {
+		if s.skipStart && !s.skipped {
+			// Stopped while skipping: the next run skips again, rather
+			// than take the files not reached yet for new ones.
+			continue
+		}
 		cps := make([]logtail.Checkpoint, 0, len(s.checkpoints))
 		for _, cp := range s.checkpoints {
 			cps = append(cps, cp)

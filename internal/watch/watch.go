@@ -12,8 +12,8 @@
 //   - failed_login_burst: Config.FailedLogins refused logins of one
 //     account within Config.FailedWindow.
 //   - new_address, new_program: an address or program the account has not
-//     used before (program versions are ignored: "api/2.3.1" and
-//     "api/2.4.0" are one program).
+//     used before (programs are compared by family, as usage.Family makes
+//     them: "api/2.3.1" and "api/2.4.0" are one program).
 //   - phi_first_touch: the first use by the account of a relation that
 //     holds PHI.
 //   - off_hours: activity in an hour of day (UTC) in which the account has
@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/usage"
 	"github.com/wardsec/ward/internal/watch/alert"
 )
 
@@ -123,7 +124,8 @@ type EngineOptions struct {
 	// PHI; nil means none does.
 	PHI func(source, key string) bool
 	// Interactive tells whether an application_name is an interactive
-	// tool; nil uses NewInteractive().Is.
+	// tool; nil uses usage.Interactive, the list rule SA-INTERACTIVE-USE
+	// uses.
 	Interactive func(app string) bool
 	// Baseline is the learned state to continue from; nil starts empty.
 	Baseline *Baseline
@@ -178,7 +180,10 @@ func NewEngine(o EngineOptions) *Engine {
 		e.phi = func(string, string) bool { return false }
 	}
 	if e.interactive == nil {
-		e.interactive = NewInteractive().Is
+		e.interactive = func(app string) bool {
+			_, ok := usage.Interactive(app)
+			return ok
+		}
 	}
 	if e.base == nil {
 		e.base = NewBaseline()

@@ -4,9 +4,10 @@
 // A generator appends csvlog lines (as PostgreSQL 15 with pgaudit writes
 // them) to a file in a temporary directory at -rate lines a second for
 // -duration. Most lines are the ordinary traffic of an application's
-// service account; every -marker-every-th line is a session of another
-// service account from an interactive tool, named uniquely ("psql-bq"…),
-// so that each raises its own interactive_use alert. The time each marker
+// service account; every -marker-every-th line is a psql session of
+// another service account, each marker with its own account
+// ("bench_svc_bq"…), so that each raises its own interactive_use alert
+// rather than a repeat folded into a summary. The time each marker
 // line was written is kept; when its alert comes out, the difference is
 // one latency sample. At the end the p50, p90, p99 and maximum are
 // printed, with the lines written and the events the watcher read.
@@ -129,8 +130,7 @@ func trafficLine(t time.Time, i int) string {
 		"SELECT code, label FROM public.lookup_codes WHERE code = $1").CSV()
 }
 
-// markerName makes a program name unique to marker n from letters only,
-// since watch ignores digits in program names (versions).
+// markerName makes a service account name unique to marker n.
 func markerName(n int) string {
 	var b []byte
 	for {
@@ -140,13 +140,12 @@ func markerName(n int) string {
 			break
 		}
 	}
-	return "psql-" + string(b)
+	return "bench_svc_" + string(b)
 }
 
 // markerLine is a session of a service account from an interactive tool.
 func markerLine(t time.Time, n int) string {
-	return watchtest.Connect(t, "bench_etl_svc", "ehr", markerName(n), "10.0.0.20",
-		100000+n).CSV()
+	return watchtest.Connect(t, markerName(n), "ehr", "psql", "10.0.0.20", 100000+n).CSV()
 }
 
 // generate appends lines at o.rate for o.duration, recording when each
@@ -215,17 +214,17 @@ func (l *latencies) written(name string, at time.Time) {
 }
 
 func (l *latencies) alert(a alert.Alert, at time.Time) {
-	if a.Detector != watch.DetectInteractive || !strings.HasPrefix(a.Application, "psql-") {
+	if a.Detector != watch.DetectInteractive || !strings.HasPrefix(a.User, "bench_svc_") {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w, ok := l.wrote[a.Application]
+	w, ok := l.wrote[a.User]
 	if !ok {
-		l.alerted[a.Application] = at
+		l.alerted[a.User] = at
 		return
 	}
-	delete(l.wrote, a.Application)
+	delete(l.wrote, a.User)
 	l.samples = append(l.samples, at.Sub(w))
 }
 

@@ -5,13 +5,14 @@ import (
 	"context"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// readUDP returns the next datagram received on c.
+// readUDP returns the next datagram received on c (UDP or unixgram).
 func readUDP(t *testing.T, c net.PacketConn) []byte {
 	t.Helper()
 	buf := make([]byte, 64<<10)
@@ -80,6 +81,24 @@ func TestSyslogUDP(t *testing.T) {
 	if st := s.Stats(); st.Sent != 2 || st.Dropped != 0 || st.Failed != 0 {
 		t.Errorf("stats = %+v, want 2 sent", st)
 	}
+}
+
+func TestSyslogUnix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.sock")
+	pc, err := net.ListenPacket("unixgram", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	s, err := NewSyslog(SyslogOptions{Network: "unix", Address: path, AppName: "ward-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	a := sampleAlert()
+	a.ID = "over-unix"
+	s.Send(a)
+	checkReceived(t, readUDP(t, pc), "over-unix")
 }
 
 func TestSyslogTCP(t *testing.T) {
