@@ -49,7 +49,7 @@ BENCH ?= .
 WARD_BENCH_BYTES ?= 1073741824
 bench: test-deps bench-tools
 	WARD_BENCH_BYTES=$(WARD_BENCH_BYTES) $(GO) test -run=NONE -bench='$(BENCH)' -benchmem ./...
-	$(MAKE) bench-estate
+	$(MAKE) bench-estate bench-ingest bench-watch bench-secrets
 
 # bench-tools installs GNU time, which measures peak RSS.
 bench-tools:
@@ -71,3 +71,6 @@ clean:
 
 include demo/Makefile.inc
 include internal/pgsource/bench.mk
+include internal/ingest/bench.mk
+include internal/watch/bench.mk
+include internal/secrets/bench.mk
