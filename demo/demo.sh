@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh: the ward demo. Builds a throwaway PostgreSQL cluster with a
 # hospital-like estate of roles, runs a short workload through it, writes a
-# ward.yaml for it and scans it with ward.
+# ward.yaml for it, reads the server's logs into ward's store and scans it
+# with ward.
 #
 # Usage: demo/demo.sh [run|up|scan|workload|start|stop|clean|status]
 #   run       (default) up, then scan; the cluster keeps running
 #   up        install what is missing, build and start the cluster, load the
 #             estate, run the workload, write ward.yaml; no scan
-#   scan      scan the running cluster again and write the report
+#   scan      ingest the cluster's logs, scan it again and write the report
 #   workload  run the workload again (more log activity)
 #   start     start the server of an existing demo cluster again
 #   stop      stop the server, keep its files
@@ -63,6 +64,8 @@ write_config() {
 		# Quoted on its own so that the shell leaves the reference alone.
 		# shellcheck disable=SC2016
 		printf '    password: %s\n' '${file:secrets/ward_scanner.pw}'
+		# The server's csv logs (pgaudit on), read by ward ingest.
+		printf "    logs:\n      - '%s'\n" "${PGDATA_DIR//\'/\'\'}/log"
 		cat <<-YAML
 
 			# Who answers for which service account. bi_reporting, hl7_integration,
@@ -128,6 +131,10 @@ do_scan() {
 	local ward rc
 	ward=$(ward_binary)
 	rm -f -- "$DEMO_REPORT"
+	# The usage rules (unused grants, interactive use of service accounts)
+	# read the events that ingest stores from the server's logs.
+	say "reading the server's logs: ward ingest -c $DEMO_DIR/ward.yaml"
+	"$ward" ingest -c "$DEMO_DIR/ward.yaml" || die "ward ingest failed"
 	say "scanning with: ward scan -c $DEMO_DIR/ward.yaml --format html -o $DEMO_REPORT"
 	set +e
 	"$ward" scan -c "$DEMO_DIR/ward.yaml" --format html -o "$DEMO_REPORT"

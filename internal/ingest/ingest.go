@@ -69,6 +69,9 @@ type Stats struct {
 	// Duplicates counts events found already stored: zero unless a log was
 	// read twice, which the checkpoints prevent.
 	Duplicates int64
+	// Untimed counts the events whose record had no readable time; they
+	// are not stored, as no window or retention could place them.
+	Untimed int64
 	// Skipped counts unreadable lines or records, the first at
 	// FirstSkipped; Repaired the records kept after replacing invalid
 	// UTF-8.
@@ -231,6 +234,10 @@ func (r *run) segment(ctx context.Context, seg *logtail.Segment) (err error) {
 // event completes one parsed event and adds it to the batch.
 func (r *run) event(ev inventory.Event) error {
 	ev.Pos = r.position(ev.Pos)
+	if ev.Time.IsZero() {
+		r.stats.Untimed++
+		return nil
+	}
 	if ev.Time.After(r.latest) {
 		r.latest = ev.Time
 	}

@@ -57,7 +57,8 @@ func (p poolers) via(addr, app string) bool {
 	} else if p.hosts[strings.ToLower(addr)] {
 		return true
 	}
-	local := addr == "[local]" || strings.EqualFold(addr, "localhost") || err == nil && ip.IsLoopback()
+	local := addr == "[local]" || strings.EqualFold(addr, "localhost") ||
+		err == nil && ip.IsLoopback()
 	if !local || app == "" {
 		return false
 	}

@@ -52,7 +52,8 @@ func (s *sessions) observe(ev *inventory.Event) bool {
 		if ev.User != "" {
 			s.keep(ev.PID)
 			s.open[ev.PID] = &store.LogSession{PID: ev.PID, SessionID: ev.SessionID,
-				Derived: ev.SessionDerived, Replication: ev.Replication, User: ev.User, Database: ev.Database,
+				Derived: ev.SessionDerived, Replication: ev.Replication, User: ev.User,
+				Database:    ev.Database,
 				Application: ev.Application, ClientAddr: ev.ClientAddr,
 				ClientPort: ev.ClientPort, Started: ev.Time, LastSeen: ev.Time}
 			s.dirty[ev.PID], s.ended[ev.PID] = true, false

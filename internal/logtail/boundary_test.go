@@ -17,12 +17,12 @@ func TestRecordsEnd(t *testing.T) {
 		"2026-12-04 15:11:58.346 UTC [2] STATEMENT:  SELECT *\n" +
 		"\tFROM clinical.patient\n"
 	tests := []struct {
-		name   string
-		f      pglog.Format
-		data   string
-		atEOF  bool
-		full   bool
-		want   int
+		name  string
+		f     pglog.Format
+		data  string
+		atEOF bool
+		full  bool
+		want  int
 	}{
 		{"csv whole rows", pglog.FormatCSV, csvRow1 + csvRow2, false, false, len(csvRow1 + csvRow2)},
 		{"csv cut inside a quoted newline", pglog.FormatCSV, csvRow1 + csvRow2[:180], false, false, len(csvRow1)},

@@ -47,7 +47,8 @@ type Checkpoint struct {
 	Complete bool
 }
 
-// sameFile reports whether fi is the file cp last read, unchanged.
+// unchanged reports whether st is the file cp last read, with nothing new
+// in it: a plain file read to its end, or a compressed one read whole.
 func (cp *Checkpoint) unchanged(st fileStat) bool {
 	return cp.Device == st.dev && cp.Inode == st.ino && cp.Size == st.size &&
 		cp.ModTime.Equal(st.mtime) && (cp.Complete || !cp.Compressed && cp.Offset == st.size)

@@ -66,7 +66,10 @@ func (t *Tailer) visit(ctx context.Context, st fileStat, fn Func) (FileReport, e
 	if err := fr.read(ctx, f, cp, fn); err != nil {
 		return rep, err
 	}
-	if rep.Bytes == 0 && rep.Status == StatusResumed {
+	if rep.Bytes == 0 && rep.Status == StatusResumed ||
+		rep.Bytes == 0 && rep.Status == StatusCopy && !gz {
+		// A compressed copy is reported once, when it takes over its
+		// checkpoint; a plain copy with nothing new is just unchanged.
 		rep.Status = StatusUnchanged
 	}
 	return rep, nil
@@ -131,11 +134,11 @@ func isCorrupt(err error) bool {
 
 // fileRead is one read of one file.
 type fileRead struct {
-	t     *Tailer
-	st    fileStat
-	head  []byte
-	gz    bool
-	rep   *FileReport
+	t    *Tailer
+	st   fileStat
+	head []byte
+	gz   bool
+	rep  *FileReport
 }
 
 // read delivers the content of f from cp's offset in segments.

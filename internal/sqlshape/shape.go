@@ -199,7 +199,7 @@ func (w *writer) dollar(sql string, i int) int {
 }
 
 // quoteEnd returns the index after the quote that closes a string literal
-// whose content starts at i; '' is an escaped quote, and so is \' when
+// whose content starts at i; ” is an escaped quote, and so is \' when
 // backslash is set. An unclosed literal ends with the text.
 func quoteEnd(sql string, i int, backslash bool) int {
 	for i < len(sql) {

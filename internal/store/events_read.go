@@ -101,7 +101,7 @@ func (s *Store) eachEvent(ctx context.Context, source string, from, to time.Time
 		e.object_name_id, e.client_addr_id, e.client_port, e.application_id, e.via_pooler,
 		e.session_id, e.session_derived, e.session_line, e.pid, e.replication,
 		e.auth_method_id, e.identity_id, e.sqlstate_id, e.message_id, st.shape,
-		st.truncated, e.duration_ms, e.audit_type_id, e.audit_class_id,
+		e.statement_truncated, e.duration_ms, e.audit_type_id, e.audit_class_id,
 		e.audit_statement_no, e.audit_substatement_no, e.audit_rows,
 		e.audit_previously_logged
 		FROM events e LEFT JOIN event_statements st ON st.id = e.statement_id
@@ -126,7 +126,7 @@ func (s *Store) eachEvent(ctx context.Context, source string, from, to time.Time
 }
 
 // scanEvent reads one row of eachEvent's query.
-func scanEvent(rows *sql.Rows, strs map[int64]string, files map[int64]string) (inventory.Event, error) {
+func scanEvent(rows *sql.Rows, strs, files map[int64]string) (inventory.Event, error) {
 	var ev inventory.Event
 	var tus, fileID int64
 	var action, outcome, user, db, cmd, otype, oname, addr, app, method, ident, state,
@@ -314,7 +314,8 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, source string, before ti
 	return n, nil
 }
 
-func (s *Store) deleteEventsBefore(ctx context.Context, source string, before time.Time) (n int64, err error) {
+func (s *Store) deleteEventsBefore(ctx context.Context, source string,
+	before time.Time) (n int64, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

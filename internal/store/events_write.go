@@ -27,7 +27,8 @@ var eventColumns = []string{"source_id", "time_us", "file_id", "byte_offset", "l
 	"action_id", "outcome_id", "user_id", "database_id", "command_id", "object_type_id",
 	"object_name_id", "client_addr_id", "client_port", "application_id", "via_pooler",
 	"session_id", "session_derived", "session_line", "pid", "replication", "auth_method_id",
-	"identity_id", "sqlstate_id", "message_id", "statement_id", "duration_ms",
+	"identity_id", "sqlstate_id", "message_id", "statement_id", "statement_truncated",
+	"duration_ms",
 	"audit_type_id", "audit_class_id", "audit_statement_no", "audit_substatement_no",
 	"audit_rows", "audit_previously_logged"}
 
@@ -52,7 +53,7 @@ type LogWriter struct {
 	// shapes maps the SHA-256 of a statement shape to its key, and raw the
 	// parser's hash of a redacted statement to the key of its shape.
 	shapes map[[sha256.Size]byte]int64
-	raw    map[string]int64
+	raw    map[string]cachedShape
 	args   []any
 	now    func() time.Time
 }
@@ -69,7 +70,7 @@ func (s *Store) LogWriter(source string) *LogWriter {
 func (w *LogWriter) reset() {
 	w.strs = map[string]int64{}
 	w.shapes = map[[sha256.Size]byte]int64{}
-	w.raw = map[string]int64{}
+	w.raw = map[string]cachedShape{}
 }
 
 // BatchStats count what one batch stored.
@@ -129,7 +130,6 @@ func (b *LogBatch) begin() error {
 		b.seg.End.ID = id
 	}
 	b.fileID = b.seg.End.ID
-	if tx2, err := b.w.s.db.BeginTx(b.ctx, nil); err == nil { b.tx.Commit(); updateCheckpoint(b.ctx, tx2, b.w.source, &b.seg.End, b.w.now()); tx2.Commit(); b.tx, _ = b.w.s.db.BeginTx(b.ctx, nil) }
 	var err error
 	if b.sourceID, err = b.w.stringID(b.ctx, b.tx, b.w.source); err != nil {
 		return err
@@ -337,8 +337,9 @@ func (w *LogWriter) eventRow(ctx context.Context, tx *sql.Tx, row []any, ev *inv
 	row[5], row[6] = id(string(ev.Action)), id(string(outcome))
 	row[7], row[8], row[9] = id(ev.User), id(ev.Database), id(ev.Command)
 	row[10], row[11], row[12] = id(ev.ObjectType), id(ev.ObjectName), id(ev.ClientAddr)
-	row[13], row[14], row[15] = nullInt(int64(ev.ClientPort)), id(ev.Application), boolInt(ev.ViaPooler)
-	row[16], row[17], row[18] = nullString(ev.SessionID), boolInt(ev.SessionDerived), nullInt(ev.SessionLine)
+	row[13], row[14] = nullInt(int64(ev.ClientPort)), id(ev.Application)
+	row[15], row[16] = boolInt(ev.ViaPooler), nullString(ev.SessionID)
+	row[17], row[18] = boolInt(ev.SessionDerived), nullInt(ev.SessionLine)
 	row[19], row[20], row[21] = nullInt(int64(ev.PID)), boolInt(ev.Replication), id(ev.AuthMethod)
 	row[22], row[23] = id(ev.Identity), id(ev.SQLState)
 	if ev.Message != "" {
@@ -349,18 +350,20 @@ func (w *LogWriter) eventRow(ctx context.Context, tx *sql.Tx, row []any, ev *inv
 	if err != nil {
 		return err
 	}
-	if row[25], err = w.statementID(ctx, tx, ev); err != nil {
+	stmt, cut, err := w.statementID(ctx, tx, ev)
+	if err != nil {
 		return err
 	}
-	row[26] = nullFloat(ev.DurationMS)
+	row[25], row[26] = stmt, boolInt(cut || ev.StatementTruncated)
+	row[27] = nullFloat(ev.DurationMS)
 	a := &ev.Audit
-	row[27], row[28] = id(a.Type), id(a.Class)
-	row[29], row[30] = nullInt(a.StatementID), nullInt(a.SubstatementID)
-	row[31] = nil
+	row[28], row[29] = id(a.Type), id(a.Class)
+	row[30], row[31] = nullInt(a.StatementID), nullInt(a.SubstatementID)
+	row[32] = nil
 	if a.HasRows {
-		row[31] = a.Rows
+		row[32] = a.Rows
 	}
-	row[32] = boolInt(a.PreviouslyLogged)
+	row[33] = boolInt(a.PreviouslyLogged)
 	return err
 }
 
@@ -383,18 +386,18 @@ func (w *LogWriter) stringID(ctx context.Context, tx *sql.Tx, s string) (int64, 
 }
 
 // statementID returns the key of the shape of ev's statement, storing it
-// if needed, or nil when ev has none. A pgaudit row whose statement was
-// "<previously logged>" gets the shape of the earlier row when this
-// writer stored it.
-func (w *LogWriter) statementID(ctx context.Context, tx *sql.Tx, ev *inventory.Event) (any, error) {
-	if ev.Statement == "" {
-		if id, ok := w.raw[ev.StatementSHA256]; ok && ev.StatementSHA256 != "" {
-			return id, nil
+// if needed, or nil when ev has none, and whether the shape was cut. A
+// pgaudit row whose statement was "<previously logged>" gets the shape of
+// the earlier row when this writer stored it.
+func (w *LogWriter) statementID(ctx context.Context, tx *sql.Tx,
+	ev *inventory.Event) (any, bool, error) {
+	if ev.StatementSHA256 != "" {
+		if s, ok := w.raw[ev.StatementSHA256]; ok {
+			return s.id, s.cut, nil
 		}
-		return nil, nil
 	}
-	if id, ok := w.raw[ev.StatementSHA256]; ok && ev.StatementSHA256 != "" {
-		return id, nil
+	if ev.Statement == "" {
+		return nil, false, nil
 	}
 	shape, cut := sqlshape.Statement(ev.Statement, MaxStatementShape)
 	sum := sha256.Sum256([]byte(shape))
@@ -402,10 +405,8 @@ func (w *LogWriter) statementID(ctx context.Context, tx *sql.Tx, ev *inventory.E
 	if !ok {
 		const stmt = `INSERT INTO event_statements (sha256, shape, truncated) VALUES (?, ?, ?)
 			ON CONFLICT (sha256) DO UPDATE SET sha256 = excluded.sha256 RETURNING id`
-		err := tx.QueryRowContext(ctx, stmt, sum[:], shape,
-			boolInt(cut || ev.StatementTruncated)).Scan(&id)
-		if err != nil {
-			return nil, fmt.Errorf("store statement shape: %w", err)
+		if err := tx.QueryRowContext(ctx, stmt, sum[:], shape, boolInt(cut)).Scan(&id); err != nil {
+			return nil, false, fmt.Errorf("store statement shape: %w", err)
 		}
 		if len(w.shapes) >= maxCachedStatements {
 			clear(w.shapes)
@@ -416,9 +417,15 @@ func (w *LogWriter) statementID(ctx context.Context, tx *sql.Tx, ev *inventory.E
 		if len(w.raw) >= maxCachedStatements {
 			clear(w.raw)
 		}
-		w.raw[ev.StatementSHA256] = id
+		w.raw[ev.StatementSHA256] = cachedShape{id, cut}
 	}
-	return id, nil
+	return id, cut, nil
+}
+
+// cachedShape is the stored shape of a statement.
+type cachedShape struct {
+	id  int64
+	cut bool
 }
 
 func nullInt(n int64) any {

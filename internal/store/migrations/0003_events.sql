@@ -17,7 +17,7 @@ CREATE TABLE event_strings (
 );
 
 -- Statement shapes, keyed by the SHA-256 of the shape. truncated says the
--- statement or its shape was cut.
+-- shape was cut at ward's limit (8 KiB).
 CREATE TABLE event_statements (
     id        INTEGER PRIMARY KEY,
     sha256    BLOB    NOT NULL UNIQUE,
@@ -85,6 +85,7 @@ CREATE TABLE events (
     sqlstate_id             INTEGER,
     message_id              INTEGER,
     statement_id            INTEGER,
+    statement_truncated     INTEGER NOT NULL,
     duration_ms             REAL,
     audit_type_id           INTEGER,
     audit_class_id          INTEGER,
