@@ -67,6 +67,11 @@ write_config() {
 		# The server's csv logs (pgaudit on), read by ward ingest.
 		printf "    logs:\n      - '%s'\n" "${PGDATA_DIR//\'/\'\'}/log"
 		cat <<-YAML
+			  # The EHR team's deployment code, searched for hard-coded
+			  # credentials (written by demo/demo.sh with FAKE ones).
+			  - name: ehr-code
+			    type: code
+			    path: code
 
 			# Who answers for which service account. bi_reporting, hl7_integration,
 			# legacy_interface and fax_gateway have no owner on purpose.
@@ -92,6 +97,40 @@ write_config() {
 		YAML
 	} >"$cfg"
 	say "wrote $cfg"
+}
+
+# write_code_tree writes a small deployment tree with credentials a
+# careless team might commit: all FAKE, but naming real demo logins on the
+# demo server, so that ward ties each one to its account.
+write_code_tree() {
+	local code="$DEMO_DIR/code"
+	rm -rf "$code"
+	mkdir -p "$code/deploy/etl" "$code/k8s" "$code/hl7/conf"
+	cat >"$code/deploy/etl/.env" <<-ENV
+		# nightly loads
+		DATABASE_URL=postgres://etl_loader:FAKE-demo-etl-Summer2024@127.0.0.1:$DEMO_PORT/ehr
+		LOAD_BATCH=5000
+	ENV
+	cat >"$code/k8s/ehr-api-configmap.yaml" <<-YAML
+		apiVersion: v1
+		kind: ConfigMap
+		metadata:
+		  name: ehr-api
+		  namespace: ehr
+		data:
+		  PGHOST: 127.0.0.1
+		  PGPORT: "$DEMO_PORT"
+		  PGUSER: ehr_api
+		  PGPASSWORD: FAKE-demo-ehr-api-k8s-7731
+	YAML
+	cat >"$code/hl7/conf/application.properties" <<-PROPS
+		spring.datasource.url=jdbc:postgresql://127.0.0.1:$DEMO_PORT/ehr
+		spring.datasource.username=hl7_integration
+		spring.datasource.password=FAKE-demo-hl7-Mirth!
+		# a placeholder, which is not a finding
+		archive.password=\${ARCHIVE_PASSWORD}
+	PROPS
+	say "wrote a deployment tree with planted FAKE credentials in $code"
 }
 
 # check_ward fails early, before any cluster is built, when ward cannot be
@@ -166,6 +205,7 @@ do_up() {
 	trap on_setup_exit EXIT
 	cluster_up
 	bash "$DEMO_SRC/workload.sh"
+	write_code_tree
 	write_config
 	trap - EXIT
 	say "the cluster keeps running on 127.0.0.1:$DEMO_PORT (csv logs in $PGDATA_DIR/log)"
