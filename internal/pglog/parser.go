@@ -353,7 +353,9 @@ func (p *Parser) runJSON(ctx context.Context, rd *reader) error {
 		if err := p.handle(&rec); err != nil {
 			return err
 		}
-		rd.consume(n)
+		// The scan unescaped the line in place, so its bytes may now hold
+		// newlines that were \n escapes: a jsonlog record is one line.
+		rd.consumeLines(n, int64(n-nl))
 		if err := checkCtx(ctx, p.stats.Records); err != nil {
 			return err
 		}

@@ -92,7 +92,13 @@ func (rd *reader) grow() {
 
 // consume marks n bytes as read.
 func (rd *reader) consume(n int) {
-	nl := int64(bytes.Count(rd.buf[rd.r:rd.r+n], []byte{'\n'}))
+	rd.consumeLines(n, int64(bytes.Count(rd.buf[rd.r:rd.r+n], []byte{'\n'})))
+}
+
+// consumeLines marks n bytes holding nl line ends as read. A parser that
+// rewrote the bytes in place (JSON unescaping \n into newlines) says how
+// many lines there were instead of letting them be counted.
+func (rd *reader) consumeLines(n int, nl int64) {
 	rd.r += n
 	rd.off += int64(n)
 	rd.line += nl
