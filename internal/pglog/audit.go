@@ -24,9 +24,13 @@ type auditRow struct {
 
 // scan parses the text after "AUDIT: ".
 func (a *auditScanner) scan(text []byte, row *auditRow) bool {
-	n, f, err := a.csv.scan(text, true)
-	if err != nil || n != len(text) || len(f) < 9 || len(f) > 10 {
+	n, spans, err := a.csv.scanSpans(text, true)
+	if err != nil || n != len(text) || len(spans) < 9 || len(spans) > 10 {
 		return false
+	}
+	var f [10][]byte
+	for i, sp := range spans {
+		f[i] = text[sp.start:sp.end:sp.end]
 	}
 	if string(f[0]) != "SESSION" && string(f[0]) != "OBJECT" {
 		return false
@@ -36,7 +40,7 @@ func (a *auditScanner) scan(text []byte, row *auditRow) bool {
 		statement: f[7], parameter: f[8],
 		stmtID: int64(atoi(f[1])), subID: int64(atoi(f[2])),
 	}
-	if len(f) == 10 {
+	if len(spans) == 10 {
 		row.rows, row.hasRows = int64(atoi(f[9])), true
 	}
 	return true

@@ -33,9 +33,24 @@ type csvScanner struct {
 // as a record with no fields. Unlike encoding/csv, a CR LF inside a quoted
 // field is kept as is; CR LF ending a record is accepted.
 func (s *csvScanner) scan(data []byte, atEOF bool) (int, [][]byte, error) {
+	n, spans, err := s.scanSpans(data, atEOF)
+	if err != nil {
+		return n, nil, err
+	}
+	s.fields = s.fields[:0]
+	for _, f := range spans {
+		s.fields = append(s.fields, data[f.start:f.end])
+	}
+	return n, s.fields, nil
+}
+
+// scanSpans is scan returning the bounds of the fields in data instead of
+// slices: holding no pointers, they cost the garbage collector nothing.
+// Escaped fields are unquoted in place and their ends moved to match.
+func (s *csvScanner) scanSpans(data []byte, atEOF bool) (int, []csvField, error) {
 	s.spans = s.spans[:0]
 	if n := blankLine(data); n > 0 {
-		return n, s.fields[:0], nil
+		return n, s.spans, nil
 	}
 	i := 0
 	for {
@@ -109,7 +124,7 @@ func scanQuoted(data []byte, i int, atEOF bool) (csvField, int, error) {
 	f := csvField{start: i + 1}
 	j := i + 1
 	for {
-		k := bytes.IndexByte(data[j:], '"')
+		k := indexQuote(data[j:])
 		if k < 0 {
 			if atEOF {
 				return f, 0, errMalformed
@@ -131,16 +146,16 @@ func scanQuoted(data []byte, i int, atEOF bool) (csvField, int, error) {
 }
 
 // finish unquotes the escaped fields in place and returns the record.
-func (s *csvScanner) finish(data []byte, n int) (int, [][]byte, error) {
-	s.fields = s.fields[:0]
-	for _, f := range s.spans {
-		b := data[f.start:f.end]
-		if f.escaped {
-			b = unescapeQuotes(b)
+// It runs only once the whole record is there: an incomplete record is
+// scanned again, and must still hold its quotes then.
+func (s *csvScanner) finish(data []byte, n int) (int, []csvField, error) {
+	for i := range s.spans {
+		if f := &s.spans[i]; f.escaped {
+			f.end = f.start + len(unescapeQuotes(data[f.start:f.end]))
+			f.escaped = false
 		}
-		s.fields = append(s.fields, b)
 	}
-	return n, s.fields, nil
+	return n, s.spans, nil
 }
 
 // unescapeQuotes turns each "" of b into ", in place. Inside a scanned
@@ -164,6 +179,25 @@ func unescapeQuotes(b []byte) []byte {
 		r += k
 	}
 	return b[:w]
+}
+
+// indexQuote is bytes.IndexByte(b, '"'), quicker for the short quoted
+// fields (user, database, command tag) most csvlog records are made of:
+// it looks at the first bytes itself before calling IndexByte.
+func indexQuote(b []byte) int {
+	n := min(len(b), 16)
+	for i := range n {
+		if b[i] == '"' {
+			return i
+		}
+	}
+	if n == len(b) {
+		return -1
+	}
+	if k := bytes.IndexByte(b[n:], '"'); k >= 0 {
+		return n + k
+	}
+	return -1
 }
 
 const (

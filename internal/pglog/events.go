@@ -634,10 +634,19 @@ func (p *Parser) statement(ev *inventory.Event, text []byte, field string) error
 }
 
 // command names the command of a statement ("SELECT", "ALTER ROLE").
+// Statements repeat, so the command of each recent statement head is
+// remembered; the text was redacted in place before it gets here.
 func (p *Parser) command(text []byte) string {
 	head := text[:min(len(text), 256)]
-	c := commandOf(leadingWords(head, 4))
-	return p.strs.must([]byte(c))
+	if c, ok := p.cmds[string(head)]; ok {
+		return c
+	}
+	c := p.strs.must([]byte(commandOf(leadingWords(head, 4))))
+	if len(p.cmds) >= stmtCacheMax {
+		clear(p.cmds)
+	}
+	p.cmds[string(head)] = c
+	return c
 }
 
 // scanOnly reports the credentials in text without keeping it.

@@ -111,7 +111,9 @@ type Parser struct {
 	sha      hash.Hash
 	prefix   prefixState
 	// stmts caches the hashes of statements without credentials.
-	stmts   map[string]cachedStmt
+	stmts map[string]cachedStmt
+	// cmds caches the commands of statement heads.
+	cmds    map[string]string
 	scratch []byte
 	// lastSession and lastKey cache the last session id parsed.
 	lastSession string
@@ -136,7 +138,8 @@ func New(opts Options) (*Parser, error) {
 	if opts.MaxSessions <= 0 {
 		opts.MaxSessions = DefaultMaxSessions
 	}
-	p := &Parser{opts: opts, sha: sha256.New(), stmts: map[string]cachedStmt{}}
+	p := &Parser{opts: opts, sha: sha256.New(), stmts: map[string]cachedStmt{},
+		cmds: map[string]string{}}
 	if opts.Prefix != "" {
 		m, err := compilePrefix(opts.Prefix)
 		if err != nil {
@@ -272,7 +275,7 @@ func (p *Parser) runCSV(ctx context.Context, rd *reader) error {
 			return nil
 		}
 		data = rd.data()
-		n, fields, err := p.csv.scan(data, rd.eof)
+		n, fields, err := p.csv.scanSpans(data, rd.eof)
 		switch {
 		case errors.Is(err, errIncomplete):
 			if rd.full() {
@@ -294,7 +297,7 @@ func (p *Parser) runCSV(ctx context.Context, rd *reader) error {
 			rd.consume(n)
 			continue
 		}
-		if !p.fromCSV(&rec, fields) {
+		if !p.fromCSV(&rec, data, fields) {
 			p.skip(pos, "not a csvlog record")
 			if err := p.scanSkipped(rd); err != nil {
 				return err

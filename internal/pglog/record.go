@@ -63,24 +63,27 @@ const (
 	csvMaxFields = 26
 )
 
-// fromCSV fills rec from a csvlog record; false when it is not one.
-func (p *Parser) fromCSV(rec *record, f [][]byte) bool {
-	if len(f) < csvMinFields || len(f) > csvMaxFields || len(f[csvSeverity]) == 0 {
+// fromCSV fills rec from the fields of a csvlog record in data; false when
+// it is not one.
+func (p *Parser) fromCSV(rec *record, data []byte, spans []csvField) bool {
+	if len(spans) < csvMinFields || len(spans) > csvMaxFields ||
+		spans[csvSeverity].start == spans[csvSeverity].end {
 		return false
 	}
+	f := func(i int) []byte { return data[spans[i].start:spans[i].end:spans[i].end] }
 	*rec = record{}
-	t, unknown, ok := p.times.parse(f[csvTime])
+	t, unknown, ok := p.times.parse(f(csvTime))
 	if !ok {
 		return false
 	}
 	rec.time, rec.unknownZone = t, unknown
-	rec.user, rec.db, rec.app, rec.session = f[csvUser], f[csvDB], f[csvApp], f[csvSession]
-	rec.pid = atoi(f[csvPID])
-	rec.line = int64(atoi(f[csvLine]))
-	rec.host, rec.port = splitHostPort(f[csvFrom])
-	rec.sev, rec.sqlstate = f[csvSeverity], f[csvState]
-	rec.message, rec.detail, rec.hint = f[csvMessage], f[csvDetail], f[csvHint]
-	rec.internal, rec.context, rec.query = f[csvInternal], f[csvContext], f[csvQuery]
+	rec.user, rec.db, rec.app, rec.session = f(csvUser), f(csvDB), f(csvApp), f(csvSession)
+	rec.pid = atoi(f(csvPID))
+	rec.line = int64(atoi(f(csvLine)))
+	rec.host, rec.port = splitHostPort(f(csvFrom))
+	rec.sev, rec.sqlstate = f(csvSeverity), f(csvState)
+	rec.message, rec.detail, rec.hint = f(csvMessage), f(csvDetail), f(csvHint)
+	rec.internal, rec.context, rec.query = f(csvInternal), f(csvContext), f(csvQuery)
 	return true
 }
 
