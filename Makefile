@@ -32,7 +32,7 @@ build:
 test: test-deps vet unit
 
 test-deps: $(SARIF_SCHEMA)
-	@bash demo/deps.sh
+	@bash demo/deps.sh --test
 
 
 vet:

@@ -2,6 +2,11 @@
 # deps.sh: make sure PostgreSQL >= 15 and pgaudit are installed. As root on
 # a Debian-like system it installs them from the OS packages; otherwise it
 # says exactly what to install and fails.
+#
+# deps.sh --test (make test) also makes sure of what only the tests need:
+# Python's jsonschema package, which validates ward's SARIF against the
+# official schema (python3-jsonschema). Without it the SARIF validation
+# tests skip, or fail when $CI is set.
 . "$(dirname "$0")/lib.sh"
 
 MIN_MAJOR=15
@@ -71,3 +76,17 @@ if [ "${installed_pg:-0}" = 1 ]; then
 	say "      cluster (pg_lsclusters shows it); the demo does not use it."
 fi
 say "using PostgreSQL $major from $bin with $(pgaudit_lib "$bin")"
+
+if [ "${1:-}" = --test ] && ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+	if can_install; then
+		apt_install python3-jsonschema
+		python3 -c 'import jsonschema' >/dev/null 2>&1 ||
+			die "python3-jsonschema installed but python3 cannot import jsonschema"
+	elif [ -n "${CI:-}" ]; then
+		die "python3 with the jsonschema package validates the SARIF in CI. Install it, e.g.
+  sudo apt-get install -y python3-jsonschema"
+	else
+		say "note: python3-jsonschema is not installed; the SARIF schema tests will skip"
+		say "      (sudo apt-get install -y python3-jsonschema)"
+	fi
+fi

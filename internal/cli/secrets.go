@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardsec/ward/internal/config"
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/secrets"
 )
@@ -26,6 +27,7 @@ type secretsFlags struct {
 	allowlist      string
 	keyFile        string
 	maxFileSize    int64
+	verify         bool
 }
 
 func newSecrets(env *Env, g *globalFlags) *cobra.Command {
@@ -49,13 +51,20 @@ cloud keys, tokens and private keys, each with the identity it names
 is ever printed: a keyed hash and at most its first and last two
 characters.
 
+With --verify and --config, each database password whose user@host:port
+names a PostgreSQL source of ward.yaml is tried once, by a login to that
+source's own host and port (never any other host): live, dead or
+unknown. The attempt shows in that server's logs as application
+ward-verify. Off by default.
+
 Exit status: 0 no finding; 1 findings at or above --fail-on (default: any
 finding, as a pre-commit hook wants); 2 usage or read errors.`,
 		Example: `  ward secrets scan .
   ward secrets scan --git --since origin/main .     # CI: commits not yet on main
   ward secrets scan --format sarif -o secrets.sarif .
   ward secrets scan --baseline .ward-secrets-baseline.json --update-baseline .
-  ward secrets scan --baseline .ward-secrets-baseline.json --fail-on high .`,
+  ward secrets scan --baseline .ward-secrets-baseline.json --fail-on high .
+  ward secrets scan --verify -c /etc/ward/ward.yaml deploy/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSecretsScan(cmd, env, g, f, args[0])
@@ -76,6 +85,9 @@ finding, as a pre-commit hook wants); 2 usage or read errors.`,
 	fl.StringVar(&f.keyFile, "key-file", "",
 		"key of the keyed hashes in fingerprints, created if missing; without it "+
 			"fingerprints change from run to run")
+	fl.BoolVar(&f.verify, "verify", false,
+		"try a login with each found password whose host and port are a PostgreSQL source "+
+			"of --config, and record live, dead or unknown")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", secrets.DefaultMaxFileSize,
 		"skip files larger than this many bytes")
 	return cmd
@@ -83,6 +95,7 @@ finding, as a pre-commit hook wants); 2 usage or read errors.`,
 
 func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlags,
 	root string) error {
+	var err error
 	failOn := inventory.Severity("")
 	if f.failOn != "never" {
 		s, err := inventory.ParseSeverity(f.failOn)
@@ -96,6 +109,12 @@ func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlag
 	}
 	if f.since != "" && !f.git {
 		return withCode(ExitError, errors.New("--since needs --git"))
+	}
+	var verifySrcs []config.Source
+	if f.verify && !f.updateBaseline {
+		if verifySrcs, err = verifySources(g); err != nil {
+			return withCode(ExitError, err)
+		}
 	}
 	opts := secrets.Options{MaxFileSize: f.maxFileSize, Logger: g.logger(env.Stderr)}
 	allow, err := loadAllowlist(root, f.allowlist)
@@ -144,6 +163,13 @@ func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlag
 			return withCode(ExitError, err)
 		}
 	}
+	if f.verify {
+		if found, err = secrets.Verify(cmd.Context(), found, verifySrcs,
+			secrets.VerifyOptions{Logger: opts.Logger}); err != nil {
+			return withCode(ExitError, err)
+		}
+		sayVerified(env.Stderr, found)
+	}
 	rep.Secrets = found
 	rep.Findings = sc.Findings(found)
 
@@ -172,6 +198,40 @@ func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlag
 		}
 	}
 	return nil
+}
+
+// verifySources loads the sources --verify may log in to. The
+// configuration must be named (--config or $WARD_CONFIG): a ward.yaml
+// lying in the scanned tree must not choose the servers that receive the
+// passwords found there.
+func verifySources(g *globalFlags) ([]config.Source, error) {
+	path := g.config
+	if path == "" {
+		path = os.Getenv(config.EnvVar)
+	}
+	if path == "" {
+		return nil, errors.New("--verify needs --config FILE: only the PostgreSQL sources " +
+			"configured there are tried")
+	}
+	cfg, err := config.LoadWithoutSecrets(path)
+	if err != nil {
+		return nil, fmt.Errorf("--verify: %w", err)
+	}
+	return cfg.Sources, nil
+}
+
+// sayVerified counts the outcomes of --verify's login attempts.
+func sayVerified(w io.Writer, secs []secrets.Secret) {
+	seen := map[*secrets.Verification]bool{}
+	n := map[string]int{}
+	for _, sc := range secs {
+		if v := sc.Verification; v != nil && !seen[v] {
+			seen[v] = true
+			n[v.Status]++
+		}
+	}
+	fmt.Fprintf(w, "ward: --verify: %d login(s) tried: %d live, %d dead, %d unknown\n",
+		len(seen), n[secrets.VerifyLive], n[secrets.VerifyDead], n[secrets.VerifyUnknown])
 }
 
 // loadAllowlist reads the allowlist named by the flag, or the tree's own

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wardsec/ward/internal/inventory"
 )
@@ -42,6 +43,9 @@ func (s *Scanner) Findings(secs []Secret) []inventory.Finding {
 			Remediation: r.Remediation,
 		}
 		f.Evidence = append(f.Evidence, describe(first))
+		if v := verificationOf(g); v != nil {
+			f.Evidence = append(f.Evidence, v.evidence())
+		}
 		for i, sc := range g {
 			if i == maxLocations {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("and %d more places", len(g)-i))
@@ -77,6 +81,32 @@ func describe(sc Secret) string {
 		msg += " (body is not a parseable key)"
 	case variantExample:
 		msg += " (AWS documentation example)"
+	}
+	return msg
+}
+
+// verificationOf returns the first login attempt recorded in a group.
+func verificationOf(g []Secret) *Verification {
+	for _, sc := range g {
+		if sc.Verification != nil {
+			return sc.Verification
+		}
+	}
+	return nil
+}
+
+// evidence says in one line how a login with the secret went.
+func (v *Verification) evidence() string {
+	at := v.At.UTC().Format(time.RFC3339)
+	var msg string
+	switch v.Status {
+	case VerifyLive, VerifyDead:
+		msg = "verified " + v.Status + " at " + at + " against source " + v.Source
+	default:
+		msg = "verification against source " + v.Source + " at " + at + " was inconclusive"
+	}
+	if v.Reason != "" {
+		msg += " (" + v.Reason + ")"
 	}
 	return msg
 }

@@ -70,7 +70,9 @@ func dsnHost(dsn string) ([]string, string) {
 // host, when exactly one source has an account of that name. A Kubernetes
 // token is linked to the account namespace/name of a kubernetes source.
 // A linked finding carries the account ID, says how it was matched, and is
-// raised one level when the account reaches PHI. fs is not modified.
+// raised one level when the account reaches PHI, to critical when a login
+// with the secret was verified live on that account's source (Verify).
+// fs is not modified.
 func Link(fs []inventory.Finding, secs []Secret, targets []Target) []inventory.Finding {
 	byFP := map[string]Secret{}
 	for _, s := range secs {
@@ -86,7 +88,7 @@ func Link(fs []inventory.Finding, secs []Secret, targets []Target) []inventory.F
 		if !ok || f.AccountID != "" {
 			continue
 		}
-		acct, how := match(sc.Identity, targets)
+		acct, src, how := match(sc.Identity, targets)
 		if acct == nil {
 			continue
 		}
@@ -95,27 +97,32 @@ func Link(fs []inventory.Finding, secs []Secret, targets []Target) []inventory.F
 		if reachesPHI(acct) {
 			f.PHI = true
 			f.Severity = f.Severity.Raise()
+			if v := sc.Verification; v != nil && v.Status == VerifyLive && v.Source == src {
+				f.Severity = inventory.SeverityCritical
+			}
 		}
 	}
 	return out
 }
 
-func match(id Identity, targets []Target) (*inventory.Account, string) {
+// match finds the account an identity names, with its source and how.
+func match(id Identity, targets []Target) (*inventory.Account, string, string) {
 	if id.Namespace != "" && id.Account != "" {
 		for _, t := range targets {
 			if t.Type != "kubernetes" {
 				continue
 			}
 			if a := account(t, id.Namespace+"/"+id.Account); a != nil {
-				return a, "namespace and service account from the token's claims"
+				return a, t.Source, "namespace and service account from the token's claims"
 			}
 		}
-		return nil, ""
+		return nil, "", ""
 	}
 	if id.User == "" {
-		return nil, ""
+		return nil, "", ""
 	}
 	var byName []*inventory.Account
+	var byNameSrc []string
 	for _, t := range targets {
 		if t.Type != "postgres" {
 			continue
@@ -125,16 +132,17 @@ func match(id Identity, targets []Target) (*inventory.Account, string) {
 			continue
 		}
 		byName = append(byName, a)
+		byNameSrc = append(byNameSrc, t.Source)
 		if len(id.Hosts) > 0 && sameServer(id, t) {
-			return a, "user " + id.User + " and host " + strings.Join(id.Hosts, ",") +
+			return a, t.Source, "user " + id.User + " and host " + strings.Join(id.Hosts, ",") +
 				" match source " + t.Source
 		}
 	}
 	if len(id.Hosts) == 0 && len(byName) == 1 {
-		return byName[0], "user " + id.User + " is an account of the only source that has it " +
+		return byName[0], byNameSrc[0], "user " + id.User + " is an account of the only source that has it " +
 			"(the credential names no host)"
 	}
-	return nil, ""
+	return nil, "", ""
 }
 
 func account(t Target, name string) *inventory.Account {

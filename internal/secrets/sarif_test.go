@@ -81,15 +81,23 @@ func TestSARIFStructure(t *testing.T) {
 
 // TestSARIFValidatesAgainstSchema validates the SARIF against the official
 // 2.1.0 schema that `make test` fetches ($WARD_SARIF_SCHEMA), with Python's
-// jsonschema package (Debian: python3-jsonschema).
+// jsonschema package (Debian: python3-jsonschema, which `make test`
+// installs). Outside make a missing schema or validator skips the test,
+// saying so; under CI ($CI set) it fails, so the check cannot silently drop
+// out, as in internal/report.
 func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	schema := os.Getenv("WARD_SARIF_SCHEMA")
 	if schema == "" {
-		t.Skip("SARIF SCHEMA ABSENT: set WARD_SARIF_SCHEMA to the SARIF 2.1.0 JSON schema (make test does)")
+		missingValidator(t, "SARIF SCHEMA ABSENT: set WARD_SARIF_SCHEMA to the SARIF 2.1.0 "+
+			"JSON schema (make test does)")
+	}
+	if _, err := os.Stat(schema); err != nil {
+		missingValidator(t, "SARIF SCHEMA ABSENT: WARD_SARIF_SCHEMA names no readable file: "+
+			err.Error())
 	}
 	if exec.Command("python3", "-c", "import jsonschema").Run() != nil {
-		t.Skip("JSONSCHEMA ABSENT: python3 with the jsonschema package validates the SARIF " +
-			"(apt-get install python3-jsonschema)")
+		missingValidator(t, "JSONSCHEMA ABSENT: python3 with the jsonschema package validates "+
+			"the SARIF (apt-get install python3-jsonschema; make test installs it)")
 	}
 	file := filepath.Join(t.TempDir(), "out.sarif")
 	if err := os.WriteFile(file, sarifOf(t), 0o644); err != nil {
@@ -112,4 +120,13 @@ sys.exit(1 if errs else 0)`
 	if exec.Command("python3", "-c", check, schema, file).Run() == nil {
 		t.Error("the validator accepted a log without a tool")
 	}
+}
+
+// missingValidator skips the test outside CI and fails it under CI.
+func missingValidator(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (required under CI)")
+	}
+	t.Skip(msg)
 }

@@ -128,7 +128,10 @@ type Secret struct {
 	// Fingerprint identifies the finding: rule, source, identity, path
 	// and keyed hash; never the line, which moves.
 	Fingerprint string `json:"fingerprint"`
-	value       secret.Value
+	// Verification is the outcome of a login tried with the secret
+	// (Verify, `--verify`); nil when none was tried.
+	Verification *Verification `json:"verification,omitempty"`
+	value        secret.Value
 }
 
 // Value returns the secret, wrapped so that it cannot be printed.
