@@ -264,8 +264,10 @@ func loginOutcome(err error) (string, string) {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		reason := fmt.Sprintf("SQLSTATE %s: %s", pgErr.Code, pgErr.Message)
-		switch pgErr.Code {
-		case "28P01", "28000":
+		// Only 28P01 says the password was checked and refused. 28000 is
+		// a pg_hba rejection or a role without LOGIN: the password was
+		// never tried, so it may still be good.
+		if pgErr.Code == "28P01" {
 			return VerifyDead, reason
 		}
 		return VerifyUnknown, reason

@@ -184,7 +184,7 @@ func TestLoginOutcome(t *testing.T) {
 		{"wrong password", &pgconn.PgError{Code: "28P01", Message: "password authentication failed"},
 			VerifyDead, "SQLSTATE 28P01: password authentication failed"},
 		{"not allowed", &pgconn.PgError{Code: "28000", Message: `role "x" is not permitted to log in`},
-			VerifyDead, `SQLSTATE 28000: role "x" is not permitted to log in`},
+			VerifyUnknown, `SQLSTATE 28000: role "x" is not permitted to log in`},
 		{"too many clients", &pgconn.PgError{Code: "53300", Message: "sorry, too many clients already"},
 			VerifyUnknown, "SQLSTATE 53300: sorry, too many clients already"},
 		{"refused", fmt.Errorf("dial postgres://u:%s@h: %w", pw, syscall.ECONNREFUSED),
