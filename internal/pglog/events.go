@@ -43,6 +43,7 @@ func (p *Parser) handle(rec *record) error {
 	if !keyed && rec.pid > 0 {
 		key, keyed = pidKey(rec.pid), true
 	}
+	p.hideEchoedSecret(rec)
 	msg := rec.message
 	sev := string(rec.sev)
 	if sev == "LOG" && bytes.HasPrefix(msg, []byte(msgReceived)) {
@@ -250,6 +251,33 @@ func (p *Parser) classifySev(ev *inventory.Event, rec *record, st *session, key 
 		return true, end, p.failureText(ev, rec, scanned)
 	}
 	return false, false, nil
+}
+
+// syntaxErrorNear starts the message of a syntax error, which quotes the
+// token the parser stopped at.
+var syntaxErrorNear = []byte(`syntax error at or near "`)
+
+// hideEchoedSecret redacts the token a syntax error quotes when it is a
+// credential of the failing statement: ALTER ROLE x PASSWORD "secret" fails
+// with syntax error at or near "secret", the secret itself.
+func (p *Parser) hideEchoedSecret(rec *record) {
+	if !bytes.HasPrefix(rec.message, syntaxErrorNear) || len(rec.query) == 0 {
+		return
+	}
+	rest := rec.message[len(syntaxErrorNear):]
+	end := bytes.LastIndexByte(rest, '"')
+	if end <= 0 {
+		return
+	}
+	tok := rest[:end]
+	for _, sp := range p.red.scan(rec.query, "") {
+		if bytes.Contains(rec.query[sp.start:sp.end], tok) {
+			msg := append([]byte{}, syntaxErrorNear...)
+			msg = append(msg, Redacted...)
+			rec.message = append(msg, rest[end:]...)
+			return
+		}
+	}
 }
 
 // failureText sets the redacted message and detail of a failure.

@@ -168,7 +168,8 @@ func (r *redactor) findKeywords(text []byte) {
 				i++
 				continue
 			}
-			s, ok := valueAfter(text, i+kw, kw == len("password"))
+			bare := kw == len("password")
+			s, ok := valueAfter(text, i+kw, bare, bare && inRoleStatement(text, i))
 			if !ok {
 				i += kw
 				continue
@@ -187,10 +188,34 @@ func isIdentByte(c byte) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
+// inRoleStatement reports whether the keyword at text[i] sits in a CREATE
+// or ALTER ROLE, USER or GROUP statement, where PASSWORD takes its value
+// however it is written: a server that rejects PASSWORD "x" or PASSWORD x
+// as a syntax error still logs the statement, secret included.
+func inRoleStatement(text []byte, i int) bool {
+	from := bytes.LastIndexByte(text[:i], ';') + 1
+	from = max(from, i-1024)
+	stmt := bytes.ToLower(text[from:i])
+	for _, verb := range [][]byte{[]byte("create"), []byte("alter")} {
+		at := bytes.Index(stmt, verb)
+		if at < 0 {
+			continue
+		}
+		rest := bytes.TrimLeft(stmt[at+len(verb):], " \t\r\n")
+		for _, obj := range []string{"role", "user", "group"} {
+			if bytes.HasPrefix(rest, []byte(obj)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // valueAfter looks for a credential value after a keyword that ends at
 // text[j]. bareKeyword allows the SQL form PASSWORD 'value' with no
-// separator; otherwise "=" or ":" must follow.
-func valueAfter(text []byte, j int, bareKeyword bool) (span, bool) {
+// separator; otherwise "=" or ":" must follow. In a role statement
+// (roleStmt) a double-quoted or bare value counts too, NULL excepted.
+func valueAfter(text []byte, j int, bareKeyword, roleStmt bool) (span, bool) {
 	if j < len(text) && isIdentByte(text[j]) {
 		return span{}, false
 	}
@@ -220,11 +245,14 @@ func valueAfter(text []byte, j int, bareKeyword bool) (span, bool) {
 	if j >= len(text) {
 		return span{}, false
 	}
-	end, vs, ve, ok := literalAt(text, j, sep)
+	end, vs, ve, ok := literalAt(text, j, sep || roleStmt)
 	if !ok {
 		return span{}, false
 	}
 	v := text[vs:ve]
+	if !sep && roleStmt && bytes.EqualFold(v, []byte("null")) {
+		return span{}, false
+	}
 	if len(v) == 0 || bytes.Equal(v, []byte(Redacted)) || isPlaceholder(v) {
 		return span{}, false
 	}
