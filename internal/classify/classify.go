@@ -185,7 +185,7 @@ func signals(lx *lexicon, a *inventory.Account, sess []inventory.Session,
 	out = append(out, commentSignals(lx, a.Attributes.Comment)...)
 	out = append(out, groupSignals(lx, a.Memberships)...)
 	if ua != nil && ua.Logins.Sessions > 0 {
-		return append(out, usageSignals(ua)...)
+		return append(out, usageSignals(ua, a.Attributes.Bootstrap)...)
 	}
 	out = append(out, sessionSignals(lx, sess)...)
 	return out

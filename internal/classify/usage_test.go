@@ -25,6 +25,28 @@ func logged(user, addr string, n int, apps ...string) *usage.Usage {
 	return b.Usage()
 }
 
+// mixed builds the usage of source "ehr" with the given number of sessions
+// of user per application, one a day, all from addr.
+func mixed(user, addr string, apps map[string]int) *usage.Usage {
+	b := usage.NewBuilder("ehr", usage.Options{})
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for app, n := range apps {
+		for i := range n {
+			b.Add(inventory.Event{Time: start.Add(time.Duration(i) * time.Hour),
+				Source: "ehr", User: user, Action: inventory.ActionConnect,
+				Application: app, ClientAddr: addr})
+		}
+	}
+	return b.Usage()
+}
+
+// bootstrap returns the bootstrap superuser name as the server reports it.
+func bootstrap(name string) inventory.Account {
+	a := login(name)
+	a.Attributes.Superuser, a.Attributes.Bootstrap = true, true
+	return a
+}
+
 func TestUsageSignals(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -64,6 +86,44 @@ func TestUsageSignals(t *testing.T) {
 		{
 			name: "a person's name and a GUI", account: login("maria.lopez"),
 			usage: logged("maria.lopez", "10.9.9.9", 3, "DBeaver 23.1.0 - Main"), want: human,
+		},
+		{
+			// One dump among many psql sessions is no sign of software.
+			name: "a DBA with one pg_dump", account: login("dba_maria"),
+			usage:   mixed("dba_maria", "10.9.9.9", map[string]int{"pg_dump": 1, "psql": 10}),
+			want:    human,
+			reasons: []string{`mostly interactive clients ("psql") in 10 of 11 logged sessions`},
+			absent:  []string{"program", "client address"},
+		},
+		{
+			name: "a loader used once by hand", account: login("etl_loader"),
+			usage: mixed("etl_loader", "10.0.0.5", map[string]int{"loader/2.0": 50, "psql": 1}),
+			want:  service,
+			reasons: []string{`program "loader/2.0" in 50 of 51 logged sessions`,
+				"one client address in 51 logged sessions"},
+		},
+		{
+			// Neither family carries a clear majority: no session hint.
+			name: "programs without a clear majority", account: login("x9"),
+			usage:  mixed("x9", "10.0.0.5", map[string]int{"worker": 6, "psql": 4}),
+			want:   inventory.KindUnknown,
+			absent: []string{"program", "interactive"},
+		},
+		{
+			name: "bootstrap used from psql", account: bootstrap("postgres"),
+			usage: mixed("postgres", "10.9.9.9", map[string]int{"psql": 20, "pg_dump": 2}),
+			want:  inventory.KindUnknown,
+			reasons: []string{reasonBootstrap,
+				`mostly interactive clients ("psql") in 20 of 22 logged sessions`},
+		},
+		{
+			// Only the owners file, or the name, may make it a service.
+			name: "bootstrap used by a program", account: bootstrap("postgres"),
+			usage: mixed("postgres", "10.0.0.5", map[string]int{"pg_dump": 12}),
+			want:  inventory.KindUnknown,
+			reasons: []string{reasonBootstrap, "no signal decided: service 0, human 0",
+				`program "pg_dump" in 12 logged sessions` + notCounted,
+				"one client address in 12 logged sessions" + notCounted},
 		},
 		{
 			// The logs hold the open sessions' programs too: they replace them.

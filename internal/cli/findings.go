@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/report"
+	"github.com/wardsec/ward/internal/rules"
 	"github.com/wardsec/ward/internal/store"
 )
 
@@ -103,8 +105,15 @@ func runFindings(cmd *cobra.Command, env *Env, g *globalFlags, f *findingsFlags)
 // findingsFilter turns the flags into a store filter and the --fail-on
 // severity, or a usage error.
 func findingsFilter(f *findingsFlags) (store.FindingFilter, inventory.Severity, error) {
-	filter := store.FindingFilter{RuleID: f.rule, Source: f.source}
-	switch f.status {
+	filter := store.FindingFilter{Source: f.source}
+	if f.rule != "" {
+		id, err := ruleID(f.rule)
+		if err != nil {
+			return filter, "", withCode(ExitError, fmt.Errorf("--rule: %w", err))
+		}
+		filter.RuleID = id
+	}
+	switch strings.ToLower(strings.TrimSpace(f.status)) {
 	case "open":
 		filter.Status = store.FindingOpen
 	case "resolved":
@@ -130,6 +139,20 @@ func findingsFilter(f *findingsFlags) (store.FindingFilter, inventory.Severity, 
 		failOn = s
 	}
 	return filter, failOn, nil
+}
+
+// ruleID returns the catalogue's ID that v names, compared without regard
+// to case, or an error that lists the known IDs.
+func ruleID(v string) (string, error) {
+	cat := rules.Catalog()
+	ids := make([]string, 0, len(cat))
+	for _, r := range cat {
+		if strings.EqualFold(r.ID, strings.TrimSpace(v)) {
+			return r.ID, nil
+		}
+		ids = append(ids, r.ID)
+	}
+	return "", fmt.Errorf("unknown rule %q: use one of %s", v, strings.Join(ids, ", "))
 }
 
 func writeFindings(w io.Writer, env *Env, v *storeView, format string,

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,6 +47,7 @@ scan saw it, and the output says so.`,
 }
 
 func runInventory(cmd *cobra.Command, g *globalFlags, f *inventoryFlags) error {
+	f.kind = strings.ToLower(strings.TrimSpace(f.kind))
 	switch inventory.Kind(f.kind) {
 	case "", inventory.KindService, inventory.KindHuman, inventory.KindUnknown:
 	default:

@@ -56,3 +56,58 @@ func TestSecretsScanExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsScanOutputFile checks that -o writes the report 0600, as
+// ward scan does, replaces an existing file whatever its mode, and leaves
+// no temporary file behind.
+func TestSecretsScanOutputFile(t *testing.T) {
+	tree := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tree, "app.env"),
+		[]byte("DB_PASSWORD=FAKE-out-file-54\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		existing bool
+	}{
+		{"new file", false},
+		{"replaces a 0644 file", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "secrets.json")
+			if tc.existing {
+				if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, errOut := run(t, "secrets", "scan", "--format", "json", "-o", out, tree)
+			if code != ExitFindings {
+				t.Fatalf("exit %d (%s), want 1", code, errOut)
+			}
+			fi, err := os.Stat(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("report mode %v, want 0600", fi.Mode().Perm())
+			}
+			body, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(body), `"findings"`) ||
+				strings.Contains(string(body), "FAKE-out-file-54") {
+				t.Errorf("report lacks findings or shows the secret:\n%s", body)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				t.Errorf("%d files in the output directory, want only the report", len(entries))
+			}
+		})
+	}
+}

@@ -143,7 +143,7 @@ sources:
 func TestStoreCommandsNeedAScan(t *testing.T) {
 	commands := [][]string{
 		{"findings"}, {"inventory"}, {"explain", "ehr/etl_loader"},
-		{"suppress", fpSuper, "--reason", "r", "--until", "2999-01-01"},
+		{"suppress", fpSuper, "--reason", "r", "--until", "2999-01-01", "--allow-long"},
 	}
 	t.Run("no store file", func(t *testing.T) {
 		dir := t.TempDir()
@@ -182,6 +182,7 @@ func TestFindingsCommand(t *testing.T) {
 		args       []string
 		code       int
 		want, omit []string
+		errs       []string // in stderr
 	}{
 		{name: "open by default", args: nil,
 			want: []string{fpSuper, fpDirect, fpOwner, fpLab, "4 findings: 0 suppressed, 0 resolved."},
@@ -196,7 +197,16 @@ func TestFindingsCommand(t *testing.T) {
 			want: []string{fpOwner, fpLab}, omit: []string{fpSuper}},
 		{name: "source", args: []string{"--source", "lab"},
 			want: []string{fpLab}, omit: []string{fpOwner}},
-		{name: "none match", args: []string{"--rule", "NOPE"}, want: []string{"No finding matches."}},
+		{name: "rule in lower case", args: []string{"--rule", "acct-no-owner"},
+			want: []string{fpOwner, fpLab}, omit: []string{fpSuper}},
+		{name: "none match", args: []string{"--rule", "PG-HBA-TRUST"},
+			want: []string{"No finding matches."}},
+		{name: "unknown rule", args: []string{"--rule", "NOPE"}, code: ExitError,
+			errs: []string{`--rule: unknown rule "NOPE"`, "ACCT-NO-OWNER", "SA-INTERACTIVE-USE"}},
+		{name: "status in capitals", args: []string{"--status", "Resolved"},
+			want: []string{fpGone}, omit: []string{fpSuper}},
+		{name: "severity in capitals", args: []string{"--severity", "HIGH"},
+			want: []string{fpSuper, fpDirect}, omit: []string{fpOwner}},
 		{name: "fail-on counts open findings", args: []string{"--fail-on", "critical"},
 			code: ExitFindings},
 		{name: "fail-on below everything", args: []string{"--rule", "ACCT-NO-OWNER",
@@ -210,6 +220,11 @@ func TestFindingsCommand(t *testing.T) {
 			code, stdout, stderr := run(t, append([]string{"findings", "-c", cfg}, tt.args...)...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, stdout, stderr)
+			}
+			for _, w := range tt.errs {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(stdout, w) {
@@ -296,6 +311,7 @@ func TestSuppressCommand(t *testing.T) {
 	future := time.Now().UTC().AddDate(1, 0, 0).Format("2006-01-02")
 	past := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
 	today := time.Now().UTC().Format("2006-01-02")
+	tooFar := time.Now().UTC().AddDate(1, 0, 2).Format("2006-01-02")
 
 	refused := []struct {
 		name string
@@ -310,8 +326,9 @@ func TestSuppressCommand(t *testing.T) {
 		{"blank reason", []string{fpSuper, "--reason", "  ", "--until", future}, "--reason is required"},
 		{"no until", []string{fpSuper, "--reason", "r"}, "--until is required"},
 		{"bad date", []string{fpSuper, "--reason", "r", "--until", "31/12/2099"}, "not a date"},
-		{"past date", []string{fpSuper, "--reason", "r", "--until", past}, "not in the future"},
-		{"today", []string{fpSuper, "--reason", "r", "--until", today}, "not in the future"},
+		{"past date", []string{fpSuper, "--reason", "r", "--until", past}, "is in the past"},
+		{"beyond a year", []string{fpSuper, "--reason", "r", "--until", tooFar},
+			"--allow-long"},
 		{"no fingerprint", []string{"--reason", "r", "--until", future}, "accepts 1 arg"},
 	}
 	for _, tt := range refused {
@@ -341,6 +358,15 @@ func TestSuppressCommand(t *testing.T) {
 	want := fmt.Sprintf("suppressed until %s by FAKE-user-alice (ward suppress): legacy interface;", future)
 	if !strings.Contains(stdout, fpSuper) || !strings.Contains(flat(stdout), want) {
 		t.Errorf("findings does not show the suppressed finding with %q:\n%s", want, stdout)
+	}
+
+	// A suppression may end today, and --allow-long lifts the one-year cap.
+	for _, args := range [][]string{{"--until", today}, {"--until", tooFar, "--allow-long"}} {
+		code, _, stderr := run(t, append([]string{"suppress", "-c", cfg, fpDirect,
+			"--reason", "r"}, args...)...)
+		if code != ExitOK {
+			t.Errorf("suppress %v: exit %d, want 0\n%s", args, code, stderr)
+		}
 	}
 
 	// --by overrides $USER, and the later suppression replaces the earlier.
@@ -403,6 +429,8 @@ func TestInventoryCommand(t *testing.T) {
 			omit: []string{"ehr/old_job"}},
 		{name: "kind", args: []string{"--kind", "human"}, want: []string{"ehr/contractor"},
 			omit: []string{"ehr/etl_loader"}},
+		{name: "kind in capitals", args: []string{"--kind", "Human"},
+			want: []string{"ehr/contractor"}, omit: []string{"ehr/etl_loader"}},
 		{name: "source", args: []string{"--source", "ehr"}, want: []string{"ehr/etl_loader"},
 			omit: []string{"lab/etl_loader", "Source lab failed"}},
 		{name: "unknown source", args: []string{"--source", "billing"}, code: ExitError},

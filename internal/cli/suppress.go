@@ -15,10 +15,20 @@ import (
 )
 
 type suppressFlags struct {
-	reason string
-	until  string
-	by     string
+	reason    string
+	until     string
+	by        string
+	allowLong bool
 }
+
+// maxSuppression is how far ahead --until may be without --allow-long. It
+// is ward's policy, not a HIPAA number: HIPAA asks that an accepted risk be
+// documented and reviewed, and a suppression is time-boxed so that it is.
+const maxSuppression = "one year"
+
+// suppressionLimit returns the last day --until may name at today without
+// --allow-long.
+func suppressionLimit(today time.Time) time.Time { return today.AddDate(1, 0, 0) }
 
 func newSuppress(g *globalFlags) *cobra.Command {
 	f := &suppressFlags{}
@@ -31,7 +41,9 @@ when an addressable specification is not implemented). It changes nothing on
 any source.
 
 The finding stays in every report, marked suppressed, and does not count for
---fail-on until the end of the --until day (UTC). After that the suppression
+--fail-on until the end of the --until day (UTC), which may be today. By
+ward's policy --until is at most one year ahead; --allow-long lifts the cap
+for a risk accepted for longer. After that the suppression
 has expired: reports say so and the finding counts again. A later suppress
 of the same finding replaces the earlier one; both stay in the store.
 
@@ -49,8 +61,10 @@ the configuration.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.reason, "reason", "", "why the risk is accepted (required)")
 	fl.StringVar(&f.until, "until", "",
-		"last day the suppression applies, YYYY-MM-DD, in the future (required)")
+		"last day the suppression applies, YYYY-MM-DD, today or later (required)")
 	fl.StringVar(&f.by, "by", "", "who accepts the risk (default $USER, then the OS user)")
+	fl.BoolVar(&f.allowLong, "allow-long", false,
+		"allow --until more than "+maxSuppression+" ahead")
 	return cmd
 }
 
@@ -115,15 +129,26 @@ func checkSuppress(f *suppressFlags, fp string, now time.Time) (time.Time, strin
 		return time.Time{}, "", errors.New("--until is required: give the last day the " +
 			"suppression applies, YYYY-MM-DD")
 	}
-	until, err := config.ParseDate(f.until)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("--until: %w", err)
-	}
 	y, m, d := now.UTC().Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	if !until.After(today) {
-		return time.Time{}, "", fmt.Errorf("--until %s is not in the future: a suppression "+
-			"is time-boxed, give a later day", f.until)
+	until, err := config.ParseDate(f.until)
+	if err != nil {
+		// config's message names a fixed example; name one ahead of today.
+		return time.Time{}, "", fmt.Errorf("--until: %q is not a date: write YYYY-MM-DD, "+
+			"such as %s", f.until, today.AddDate(0, 3, 0).Format(config.DateLayout))
+	}
+	// The suppression applies until the end of the until day (UTC), so
+	// today is the earliest day it can name.
+	if until.Before(today) {
+		return time.Time{}, "", fmt.Errorf("--until %s is in the past: a suppression "+
+			"applies until the end of its day, give today (%s) or later", f.until,
+			today.Format(config.DateLayout))
+	}
+	if limit := suppressionLimit(today); until.After(limit) && !f.allowLong {
+		return time.Time{}, "", fmt.Errorf("--until %s is more than %s ahead: by policy a "+
+			"suppression is a time-boxed accepted risk, to review by %s at the latest; "+
+			"give an earlier day, or pass --allow-long to accept it for longer",
+			f.until, maxSuppression, limit.Format(config.DateLayout))
 	}
 	by := strings.TrimSpace(f.by)
 	if by == "" {

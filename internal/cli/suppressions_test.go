@@ -120,15 +120,23 @@ func TestCheckSuppress(t *testing.T) {
 	t.Setenv("USER", "FAKE-env-user")
 	tests := []struct {
 		name, until, by, wantBy, wantErr string
+		allowLong                        bool
 	}{
 		{name: "tomorrow", until: "2026-06-16", wantBy: "FAKE-env-user"},
 		{name: "explicit author", until: "2027-01-01", by: " bob ", wantBy: "bob"},
-		{name: "today is not the future", until: "2026-06-15", wantErr: "not in the future"},
-		{name: "impossible date", until: "2026-02-30", wantErr: "not a date"},
+		// It applies until the end of today (UTC).
+		{name: "today", until: "2026-06-15", wantBy: "FAKE-env-user"},
+		{name: "yesterday", until: "2026-06-14", wantErr: "is in the past"},
+		{name: "one year ahead", until: "2027-06-15", wantBy: "FAKE-env-user"},
+		{name: "beyond a year", until: "2027-06-16", wantErr: "more than one year ahead: by policy"},
+		{name: "beyond a year, allowed", until: "2030-01-01", allowLong: true,
+			wantBy: "FAKE-env-user"},
+		{name: "impossible date", until: "2026-02-30", wantErr: "such as 2026-09-15"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, by, err := checkSuppress(&suppressFlags{reason: "r", until: tt.until, by: tt.by},
+			_, by, err := checkSuppress(&suppressFlags{reason: "r", until: tt.until, by: tt.by,
+				allowLong: tt.allowLong},
 				"0123456789abcdef", now)
 			switch {
 			case tt.wantErr != "":

@@ -43,6 +43,10 @@ type accountRow struct {
 	PHIResources   []string `json:"phi_resources"`
 	DangerousRoles []string `json:"dangerous_roles"`
 	OpenFindings   int      `json:"open_findings"`
+	// sweeping is what the account reaches beyond its listed grants
+	// (sweepingReach); allData is true when that is every table.
+	sweeping string
+	allData  bool
 }
 
 func inventoryRows(inv Inventory) []accountRow {
@@ -55,6 +59,10 @@ func inventoryRows(inv Inventory) []accountRow {
 			Superuser: a.Attributes.Superuser, Grants: len(a.Grants),
 			DangerousRoles: nonNil(slices.Clone(a.Attributes.DangerousRoles)),
 			OpenFindings:   inv.OpenFindings[a.ID],
+			sweeping:       sweepingReach(a),
+			allData: a.Attributes.Superuser ||
+				slices.Contains(a.Attributes.DangerousRoles, "pg_read_all_data") ||
+				slices.Contains(a.Attributes.DangerousRoles, "pg_write_all_data"),
 		}
 		if a.Attributes.ValidUntil != nil {
 			r.ValidUntil = jsonTime(*a.Attributes.ValidUntil)
@@ -92,7 +100,9 @@ const (
 
 // WriteInventoryText writes the accounts as a table, one account a line
 // with the reasons for its kind below it, sorted by ID. Names from a
-// source are escaped as in WriteText.
+// source are escaped as in WriteText. An account that reaches every table
+// whatever its grants (a superuser, a member of pg_read_all_data) shows
+// "all" in the grant columns, and a line below says what it reaches.
 func WriteInventoryText(w io.Writer, inv Inventory, opt ListOptions) error {
 	t, bw := listWriter(w, opt)
 	rows := inventoryRows(inv)
@@ -106,7 +116,7 @@ func WriteInventoryText(w io.Writer, inv Inventory, opt ListOptions) error {
 			invNumW, grants, invNumW, phi, invPHIObjW, objs), " ")
 	}
 	t.line(t.p.bold(row("ACCOUNT", "KIND", "LOGIN", "OWNER", "GRANTS", "ON PHI", "PHI OBJ")))
-	services, reach := 0, 0
+	services, reach, sweeping := 0, 0, 0
 	for _, r := range rows {
 		login := "no"
 		if r.CanLogin {
@@ -116,23 +126,41 @@ func WriteInventoryText(w io.Writer, inv Inventory, opt ListOptions) error {
 		if r.Owner == "" {
 			owner = t.p.paint(yellow, pad("none", invOwnerW))
 		}
-		phi := fmt.Sprint(r.PHIGrants)
-		if r.PHIGrants > 0 {
+		grants, phi, objs := fmt.Sprint(r.Grants), fmt.Sprint(r.PHIGrants),
+			fmt.Sprint(len(r.PHIResources))
+		switch {
+		case r.allData:
+			grants, objs = "all", "all"
+			phi = t.p.paint(magenta, fmt.Sprintf("%*s", invNumW, "all"))
+		case r.PHIGrants > 0:
 			phi = t.p.paint(magenta, fmt.Sprintf("%*d", invNumW, r.PHIGrants))
+		}
+		if r.PHIGrants > 0 {
 			reach++
+		}
+		if r.sweeping != "" {
+			sweeping++
 		}
 		if r.Kind == string(inventory.KindService) {
 			services++
 		}
 		t.line(row(truncMiddle(clean(r.ID), invIDW), truncEnd(clean(r.Kind), invKindW), login,
-			owner, fmt.Sprint(r.Grants), phi, fmt.Sprint(len(r.PHIResources))))
+			owner, grants, phi, objs))
+		if r.sweeping != "" {
+			t.para("      ", 6, fmt.Sprintf("Reach: %s; %s listed.", r.sweeping,
+				plural(r.Grants, "grant")))
+		}
 		if len(r.KindReasons) > 0 {
 			t.para("      ", 6, strings.Join(r.KindReasons, "; "))
 		}
 	}
 	t.line("")
-	t.line(fmt.Sprintf("%s: %d service, %d with grants on PHI.", plural(len(rows), "account"),
-		services, reach))
+	summary := fmt.Sprintf("%s: %d service, %d with grants on PHI", plural(len(rows), "account"),
+		services, reach)
+	if sweeping > 0 {
+		summary += fmt.Sprintf(", %d with sweeping reach", sweeping)
+	}
+	t.line(summary + ".")
 	return t.finish(bw, "inventory")
 }
 

@@ -172,3 +172,48 @@ func TestInventoryCSVIsFormulaSafe(t *testing.T) {
 		t.Errorf("row = %v, want formula-like cells quoted", rows[0])
 	}
 }
+
+func TestInventoryTextSweepingReach(t *testing.T) {
+	grant := inventory.Grant{Resource: "ehr.public.visits", Privilege: "SELECT", PHI: true}
+	tests := []struct {
+		name       string
+		roles      []string
+		want, omit []string
+	}{
+		{name: "pg_read_all_data", roles: []string{"pg_read_all_data"},
+			want: []string{"all     all      all",
+				"Reach: reads every table, PHI included (pg_read_all_data); 1 grant listed.",
+				"1 with sweeping reach."}},
+		// A cloud administrator role does not read every table by itself:
+		// the counts stay, the note says what the role is.
+		{name: "cloud administrator", roles: []string{"rds_superuser"},
+			want: []string{"1       1        1",
+				"Reach: the cloud provider's administrator role (rds_superuser)"},
+			omit: []string{"all"}},
+		{name: "plain account", want: []string{"1       1        1"},
+			omit: []string{"Reach:", "sweeping"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acc := inventory.Account{ID: "ehr/x", Source: "ehr", Name: "x",
+				Attributes: inventory.Attributes{CanLogin: true, DangerousRoles: tt.roles},
+				Grants:     []inventory.Grant{grant}}
+			var buf bytes.Buffer
+			if err := WriteInventoryText(&buf, Inventory{Accounts: []inventory.Account{acc}},
+				ListOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.String()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			for _, o := range tt.omit {
+				if strings.Contains(got, o) {
+					t.Errorf("output has %q:\n%s", o, got)
+				}
+			}
+		})
+	}
+}
