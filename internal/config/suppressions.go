@@ -22,7 +22,7 @@ func ValidFingerprint(s string) bool { return fingerprintRE.MatchString(s) }
 func ParseDate(s string) (time.Time, error) {
 	d, err := time.Parse(DateLayout, strings.TrimSpace(s))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date: write YYYY-MM-DD, such as 2026-06-30", s)
+		return time.Time{}, fmt.Errorf("%q is not a date: write YYYY-MM-DD, such as 2027-03-31", s)
 	}
 	return d, nil
 }
@@ -69,7 +69,7 @@ func (v *validator) suppressions(raws []rawSuppression) []Suppression {
 		} else if d, err := ParseDate(r.Until); err != nil {
 			// The value is not echoed: a misplaced line may hold a secret.
 			v.fail(lineOf(child(n, "until")), field+".until",
-				"not a date: write YYYY-MM-DD, such as 2026-06-30")
+				"not a date: write YYYY-MM-DD, such as 2027-03-31")
 		} else {
 			s.Until = d
 		}
