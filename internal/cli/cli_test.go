@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/wardsec/ward/internal/pgtest"
@@ -399,5 +400,35 @@ func TestScanCodeSourceLinksSecrets(t *testing.T) {
 	if bytes.Contains(b, []byte(planted)) || bytes.Contains(db, []byte(planted)) ||
 		strings.Contains(stdout+stderr, planted) {
 		t.Errorf("the planted password appears in an output or the store")
+	}
+}
+
+// TestWriteFileAtomicKeepsDevices: -o naming a pipe (as -o /dev/null or
+// /dev/stdout does a device) writes into it instead of renaming a file
+// over it. A FIFO in a temporary directory stands in for /dev/null, so a
+// regression cannot damage the machine running the tests.
+func TestWriteFileAtomicKeepsDevices(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	err := writeFileAtomic(fifo, func(f *os.File) error {
+		_, err := f.WriteString("report")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "report" {
+		t.Errorf("read %q from the pipe, want %q", b, "report")
+	}
+	fi, err := os.Lstat(fifo)
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced: %v %v", fi.Mode(), err)
 	}
 }

@@ -238,7 +238,21 @@ func absPath(p string) string {
 
 // writeFileAtomic writes through a temporary file in the same directory
 // and renames it into place, so a failed write never leaves half a report.
+//
+// An existing device or pipe (/dev/null, /dev/stdout, a FIFO) is written in
+// place: renaming over it would replace the device with a file.
 func writeFileAtomic(path string, fill func(*os.File) error) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := fill(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ward-report-*")
 	if err != nil {
 		return err

@@ -173,22 +173,12 @@ func runSecretsScan(cmd *cobra.Command, env *Env, g *globalFlags, f *secretsFlag
 	rep.Secrets = found
 	rep.Findings = sc.Findings(found)
 
-	out := cmd.OutOrStdout()
 	if f.output != "" {
-		file, err := os.Create(f.output)
-		if err != nil {
-			return withCode(ExitError, fmt.Errorf("create report: %w", err))
-		}
-		defer file.Close()
-		out = file
-	}
-	if err := secrets.Write(out, f.format, rep); err != nil {
-		return withCode(ExitError, err)
-	}
-	if c, ok := out.(io.Closer); ok && f.output != "" {
-		if err := c.Close(); err != nil {
+		if err := writeSecretsReport(f.output, f.format, rep); err != nil {
 			return withCode(ExitError, fmt.Errorf("write report: %w", err))
 		}
+	} else if err := secrets.Write(cmd.OutOrStdout(), f.format, rep); err != nil {
+		return withCode(ExitError, err)
 	}
 	if failOn != "" {
 		for _, fd := range rep.Findings {
@@ -255,4 +245,14 @@ func openBaseline(file string, create bool) (*secrets.Baseline, error) {
 		return b, err
 	}
 	return secrets.NewBaseline()
+}
+
+// writeSecretsReport writes the report to path: a regular file is
+// replaced atomically and made 0600, as ward scan's reports are; an
+// existing device or pipe (-o /dev/null, -o /dev/stdout) is written in
+// place, since renaming over it would replace the device.
+func writeSecretsReport(path, format string, rep *secrets.Report) error {
+	return writeFileAtomic(path, func(file *os.File) error {
+		return secrets.Write(file, format, rep)
+	})
 }

@@ -73,6 +73,13 @@ func TestSecretsScanOutputFile(t *testing.T) {
 		{"new file", false},
 		{"replaces a 0644 file", true},
 	}
+	// A device is written in place, never renamed over.
+	if code, _, errOut := run(t, "secrets", "scan", "-o", os.DevNull, tree); code != ExitFindings {
+		t.Fatalf("-o %s: exit %d (%s), want 1", os.DevNull, code, errOut)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, fi, err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

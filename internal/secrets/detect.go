@@ -90,6 +90,9 @@ type docMemo struct {
 	pemFrom, pemNoEnd int
 	// done is, per region detector, the end of the region it has read.
 	done map[string]int
+	// envIDs counts the env lists read to name an account, which is
+	// bounded per document (maxEnvIdentities).
+	envIDs int
 }
 
 // claim reports whether a region detector should read the window ending

@@ -26,6 +26,8 @@ var detectors = []detector{
 	{"connection-string", []string{"password", "pwd"}, detectADO},
 	{"key-value", []string{"pass", "pwd", "secret", "token", "apikey", "api_key", "api-key",
 		"api.key", "accesskey", "access_key", "access-key", "access.key"}, detectKeyValue},
+	{"env", []string{"pass", "pwd", "secret", "token", "apikey", "api_key", "access_key"},
+		detectEnv},
 	{"sql", []string{"password", "identified"}, detectSQL},
 	{"pem", []string{"private key-----", "private key block-----"}, detectPEM},
 	{"aws", []string{"akia", "asia", "abia", "acca", "a3t"}, detectAWS},

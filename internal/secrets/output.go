@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/report"
@@ -35,13 +38,7 @@ func Write(w io.Writer, format string, r *Report) error {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if r.Findings == nil {
-			r.Findings = []inventory.Finding{}
-		}
-		if r.Secrets == nil {
-			r.Secrets = []Secret{}
-		}
-		if err := enc.Encode(r); err != nil {
+		if err := enc.Encode(jsonReportOf(r)); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}
 		return nil
@@ -51,6 +48,45 @@ func Write(w io.Writer, format string, r *Report) error {
 		return report.WriteFindingsCSV(w, r.Findings)
 	}
 	return fmt.Errorf("unknown format %q: use %s", format, strings.Join(Formats, ", "))
+}
+
+// jsonReport is the JSON form of a Report: arrays are never null and
+// times not yet known are null, as internal/report/SCHEMA.md has them.
+type jsonReport struct {
+	Findings  []jsonFinding `json:"findings"`
+	Secrets   []Secret      `json:"secrets"`
+	Stats     Stats         `json:"stats"`
+	Baselined int           `json:"baselined,omitempty"`
+}
+
+// jsonFinding writes first_seen and last_seen as null while zero: a
+// secrets scan does not track findings in ward's store.
+type jsonFinding struct {
+	inventory.Finding
+	FirstSeen *time.Time `json:"first_seen"`
+	LastSeen  *time.Time `json:"last_seen"`
+}
+
+func jsonReportOf(r *Report) jsonReport {
+	out := jsonReport{Findings: make([]jsonFinding, 0, len(r.Findings)), Secrets: r.Secrets,
+		Stats: r.Stats, Baselined: r.Baselined}
+	if out.Secrets == nil {
+		out.Secrets = []Secret{}
+	}
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, jsonFinding{Finding: f,
+			FirstSeen: timeOrNil(f.FirstSeen), LastSeen: timeOrNil(f.LastSeen)})
+	}
+	return out
+}
+
+// timeOrNil returns t in UTC, or nil when it is zero.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func writeTable(w io.Writer, r *Report) error {
@@ -70,8 +106,9 @@ func writeTable(w io.Writer, r *Report) error {
 		if f.AccountID != "" {
 			what += " [account " + f.AccountID + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Severity, f.RuleID, location(sc),
-			oneLine(what), sc.Redacted, f.Fingerprint)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Severity, f.RuleID,
+			capMiddle(escapeText(location(sc)), maxWhere), escapeText(what),
+			escapeText(sc.Redacted), f.Fingerprint)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -132,12 +169,61 @@ func sizeOf(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// oneLine keeps control characters of file content out of the table.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
+// maxWhere caps the WHERE column of the table, in runes, so that a very
+// long path does not push every row off the screen.
+const maxWhere = 96
+
+// escapeText keeps file names and content from steering the terminal:
+// control characters (escape sequences, newlines, tabs that would break
+// the columns) and invalid UTF-8 bytes are written as \xNN, other control
+// and bidirectional marks as \uNNNN.
+func escapeText(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || isBidiMark(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
 		}
-		return r
-	}, s)
+	}
+	return b.String()
+}
+
+func needsEscape(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || isBidiMark(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isBidiMark reports whether r is a bidirectional embedding, override,
+// isolate or mark, which can show text in an order other than stored.
+func isBidiMark(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// capMiddle shortens s to at most n runes by cutting its middle, keeping
+// the start of the path and its file name and line.
+func capMiddle(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n || n < 3 {
+		return s
+	}
+	rs := []rune(s)
+	head := (n - 1) / 3
+	tail := n - 1 - head
+	return string(rs[:head]) + "…" + string(rs[len(rs)-tail:])
 }

@@ -145,7 +145,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 			RuleID:              f.RuleID,
 			RuleIndex:           ruleIndex[f.RuleID],
 			Level:               sarifLevel(f.Severity),
-			Message:             sarifText{Text: oneLine(describe(first)) + " (secret " + first.Redacted + ")."},
+			Message:             sarifText{Text: escapeText(describe(first)) + " (secret " + first.Redacted + ")."},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: f.Fingerprint},
 			Properties: sarifResultFields{Severity: string(f.Severity),
 				Identity: first.Identity.String(), AccountID: f.AccountID, Commit: first.Commit,

@@ -304,13 +304,17 @@ func (s *Scanner) scanFile(p, rel string, size int64, buf []byte, st *Stats) ([]
 		st.skip(SkipUnreadable)
 		s.opts.Logger.Debug("unreadable", "path", rel, "err", err)
 		return buf, nil
-	case isBinary(buf):
+	}
+	text := buf
+	if u, ok := decodeUTF16(buf); ok {
+		text = u
+	} else if isBinary(buf) {
 		st.skip(SkipBinary)
 		return buf, nil
 	}
 	st.Files++
 	st.Bytes += int64(len(buf))
-	d := &doc{path: rel, text: buf, class: classify(rel, buf[:min(len(buf), 4096)]),
+	d := &doc{path: rel, text: text, class: classify(rel, text[:min(len(text), 4096)]),
 		deadline: time.Now().Add(s.opts.FileTimeout)}
 	fs := scanDoc(s.m, d)
 	if d.timedOut {
@@ -398,7 +402,9 @@ func (s *Scanner) finish(res *Result) {
 // tests, fuzzing and callers that already hold the content.
 func (s *Scanner) ScanBytes(path string, data []byte) []Secret {
 	var st Stats
-	if isBinary(data) {
+	if u, ok := decodeUTF16(data); ok {
+		data = u
+	} else if isBinary(data) {
 		return nil
 	}
 	d := &doc{path: path, text: data, class: classify(path, data[:min(len(data), 4096)]),
