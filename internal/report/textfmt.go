@@ -1,9 +1,8 @@
 package report
 
 import (
-	"fmt"
+	"github.com/wardsec/ward/internal/termtext"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/inventory"
@@ -51,48 +50,8 @@ func (p painter) severity(sev inventory.Severity, s string) string {
 	return s
 }
 
-// clean makes s safe to print on a terminal: control characters, the
-// Unicode marks that reorder text and invalid UTF-8 are written as escapes
-// (\x1b, \u202e), so names read from a source cannot move the cursor, clear
-// the screen or disguise themselves.
-func clean(s string) string {
-	if !needsClean(s) {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || isBidi(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func needsClean(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || isBidi(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// isBidi reports whether r is a bidirectional embedding, override or
-// isolate mark, which can make text display in an order other than stored.
-func isBidi(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) ||
-		r == 0x200E || r == 0x200F || r == 0x061C
-}
+// clean makes s safe to print on a terminal (see termtext.Clean).
+func clean(s string) string { return termtext.Clean(s) }
 
 // width is the number of columns s takes, counting one per rune. Wide East
 // Asian characters take two on most terminals; names with them may push a

@@ -3,12 +3,12 @@ package secrets
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/wardsec/ward/internal/termtext"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/inventory"
@@ -173,48 +173,9 @@ func sizeOf(n int64) string {
 // long path does not push every row off the screen.
 const maxWhere = 96
 
-// escapeText keeps file names and content from steering the terminal:
-// control characters (escape sequences, newlines, tabs that would break
-// the columns) and invalid UTF-8 bytes are written as \xNN, other control
-// and bidirectional marks as \uNNNN.
-func escapeText(s string) string {
-	if !needsEscape(s) {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || isBidiMark(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func needsEscape(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || isBidiMark(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// isBidiMark reports whether r is a bidirectional embedding, override,
-// isolate or mark, which can show text in an order other than stored.
-func isBidiMark(r rune) bool {
-	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
-		r == 0x200E || r == 0x200F || r == 0x061C
-}
+// escapeText keeps file names and content from steering the terminal
+// (see termtext.Clean).
+func escapeText(s string) string { return termtext.Clean(s) }
 
 // capMiddle shortens s to at most n runes by cutting its middle, keeping
 // the start of the path and its file name and line.
