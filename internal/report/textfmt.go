@@ -1,11 +1,11 @@
 package report
 
 import (
-	"github.com/wardsec/ward/internal/termtext"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/termtext"
 )
 
 // ANSI colour codes used by the painter.
