@@ -3,7 +3,6 @@ package secrets
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/wardsec/ward/internal/termtext"
 	"io"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/wardsec/ward/internal/inventory"
 	"github.com/wardsec/ward/internal/report"
+	"github.com/wardsec/ward/internal/termtext"
 )
 
 // Formats lists the output formats of Write.
