@@ -248,13 +248,13 @@ func sarifRuleOf(r rules.Rule) sarifRule {
 	out := sarifRule{
 		ID:                   r.ID,
 		ShortDescription:     sarifText{Text: or(r.Title, r.ID)},
-		DefaultConfiguration: sarifRuleLevel{Level: sarifLevel(r.Severity)},
+		DefaultConfiguration: sarifRuleLevel{Level: SARIFLevel(r.Severity)},
 		Properties: sarifRuleProps{
 			Tags:             []string{"security", "hipaa"},
 			Severity:         string(r.Severity),
 			Citations:        nonNil(slices.Clone(r.Citations)),
 			Controls:         nonNil(slices.Clone(r.Controls)),
-			SecuritySeverity: securitySeverity(r.Severity),
+			SecuritySeverity: SecuritySeverity(r.Severity),
 		},
 	}
 	if r.Detects != "" {
@@ -281,9 +281,10 @@ func ruleHelp(r rules.Rule) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// sarifLevel maps a severity to a SARIF level: critical and high are
-// errors, medium a warning, low and info notes.
-func sarifLevel(s inventory.Severity) string {
+// SARIFLevel maps a severity to a SARIF level: critical and high are
+// errors, medium a warning, low and info notes. Every SARIF ward writes
+// uses it, so results rank alike in code-scanning services.
+func SARIFLevel(s inventory.Severity) string {
 	switch s {
 	case inventory.SeverityCritical, inventory.SeverityHigh:
 		return "error"
@@ -293,9 +294,9 @@ func sarifLevel(s inventory.Severity) string {
 	return "note"
 }
 
-// securitySeverity is the CVSS-like score code-scanning services use to
+// SecuritySeverity is the CVSS-like score code-scanning services use to
 // rank rules: 9.0 and up critical, 7.0 high, 4.0 medium, below low.
-func securitySeverity(s inventory.Severity) string {
+func SecuritySeverity(s inventory.Severity) string {
 	switch s {
 	case inventory.SeverityCritical:
 		return "9.5"
@@ -341,7 +342,7 @@ func sarifResultOf(f inventory.Finding, ruleIndex int, states map[string]string)
 	res := sarifResult{
 		RuleID:              f.RuleID,
 		RuleIndex:           ruleIndex,
-		Level:               sarifLevel(f.Severity),
+		Level:               SARIFLevel(f.Severity),
 		Message:             sarifText{Text: sarifMessage(f)},
 		Locations:           []sarifLocation{{LogicalLocations: sarifLogicals(f)}},
 		PartialFingerprints: map[string]string{sarifFingerprintKey: f.Fingerprint},

@@ -348,8 +348,8 @@ func TestSARIFRuleMetadataFromCatalog(t *testing.T) {
 	if !slices.Equal(cites, want.Citations) {
 		t.Errorf("properties.citations = %v, want %v", cites, want.Citations)
 	}
-	if got := lookup(t, rule, "defaultConfiguration.level"); got != sarifLevel(want.Severity) {
-		t.Errorf("defaultConfiguration.level = %v, want %s", got, sarifLevel(want.Severity))
+	if got := lookup(t, rule, "defaultConfiguration.level"); got != SARIFLevel(want.Severity) {
+		t.Errorf("defaultConfiguration.level = %v, want %s", got, SARIFLevel(want.Severity))
 	}
 }
 
@@ -367,8 +367,8 @@ func TestSARIFLevels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.sev), func(t *testing.T) {
-			if got := sarifLevel(tt.sev); got != tt.want {
-				t.Errorf("sarifLevel(%s) = %s, want %s", tt.sev, got, tt.want)
+			if got := SARIFLevel(tt.sev); got != tt.want {
+				t.Errorf("SARIFLevel(%s) = %s, want %s", tt.sev, got, tt.want)
 			}
 		})
 	}

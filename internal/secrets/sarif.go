@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/wardsec/ward/internal/inventory"
+	"github.com/wardsec/ward/internal/report"
 	"github.com/wardsec/ward/internal/rules"
 )
 
@@ -144,7 +144,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 		res := sarifResult{
 			RuleID:              f.RuleID,
 			RuleIndex:           ruleIndex[f.RuleID],
-			Level:               sarifLevel(f.Severity),
+			Level:               report.SARIFLevel(f.Severity),
 			Message:             sarifText{Text: escapeText(describe(first)) + " (secret " + first.Redacted + ")."},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: f.Fingerprint},
 			Properties: sarifResultFields{Severity: string(f.Severity),
@@ -197,10 +197,10 @@ func sarifRuleOf(r rules.Rule) sarifRule {
 		ShortDescription:     sarifText{Text: r.Title},
 		FullDescription:      sarifText{Text: r.Detects},
 		Help:                 sarifText{Text: help},
-		DefaultConfiguration: sarifConfig{Level: sarifLevel(r.Severity)},
+		DefaultConfiguration: sarifConfig{Level: report.SARIFLevel(r.Severity)},
 		Properties: sarifRuleFields{Tags: []string{"security", "secret", "hipaa"},
 			Citations: slices.Clone(r.Citations), Controls: slices.Clone(r.Controls),
-			SecuritySeverity: securitySeverity(r.Severity)},
+			SecuritySeverity: report.SecuritySeverity(r.Severity)},
 	}
 }
 
@@ -212,30 +212,4 @@ func uriOf(p string) string {
 		s = "./" + strings.TrimPrefix(s, "/")
 	}
 	return s
-}
-
-// sarifLevel and securitySeverity follow ward scan's SARIF, so both kinds
-// of results rank alike in code-scanning services.
-func sarifLevel(s inventory.Severity) string {
-	switch s {
-	case inventory.SeverityCritical, inventory.SeverityHigh:
-		return "error"
-	case inventory.SeverityMedium:
-		return "warning"
-	}
-	return "note"
-}
-
-func securitySeverity(s inventory.Severity) string {
-	switch s {
-	case inventory.SeverityCritical:
-		return "9.5"
-	case inventory.SeverityHigh:
-		return "8.0"
-	case inventory.SeverityMedium:
-		return "5.5"
-	case inventory.SeverityLow:
-		return "3.0"
-	}
-	return "1.0"
 }
