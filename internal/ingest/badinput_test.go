@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// csvRow is a csvlog row of a statement by etl_loader at second sec.
+// csvRow is a csvlog row of a statement by etl_loader at second sec, the
+// session's line sec.
 func csvRow(sec int, stmt string) string {
 	return `2026-12-04 15:11:` + twoDigits(sec) + `.000 UTC,"etl_loader","ehr",25965,` +
-		`"10.0.0.5:33990",6b12d83e.656d,2,"SELECT",2026-12-04 15:11:00 UTC,3/53,0,LOG,00000,` +
+		`"10.0.0.5:33990",6b12d83e.656d,` + twoDigits(sec) + `,"SELECT",2026-12-04 15:11:00 UTC,3/53,0,LOG,00000,` +
 		`"statement: ` + strings.ReplaceAll(stmt, `"`, `""`) + `",,,,,,,,,"psql","client backend",,0` + "\n"
 }
 

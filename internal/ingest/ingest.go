@@ -67,7 +67,10 @@ type Stats struct {
 	Expired int64
 	Deleted int64
 	// Duplicates counts events found already stored: zero unless a log was
-	// read twice, which the checkpoints prevent.
+	// read again, as one edited in place, shortened or copied is from its
+	// start when its records carry session IDs and line numbers (csvlog,
+	// jsonlog, stderr with %c and %l). Such a log without them is left as
+	// read, its report failed with logtail.ErrCannotReread.
 	Duplicates int64
 	// Untimed counts the events whose record had no readable time; they
 	// are not stored, as no window or retention could place them.
@@ -120,6 +123,8 @@ type run struct {
 	sessions *sessions
 	poolers  poolers
 	cutoff   time.Time
+	// keys reports whether a log format names its records (recordKeys).
+	keys func(pglog.Format) bool
 	// latest is the time of the latest event read.
 	latest time.Time
 	stats  Stats
@@ -152,8 +157,9 @@ func newRun(ctx context.Context, st *store.Store, opts Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys := recordKeys(src.LogLinePrefix)
 	tl, err := logtail.New(logtail.Options{Paths: paths, Format: format, MaxRecord: MaxRecord,
-		ChunkBytes: opts.ChunkBytes, Settle: opts.Settle}, known)
+		ChunkBytes: opts.ChunkBytes, Settle: opts.Settle, RecordKeys: keys}, known)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +169,7 @@ func newRun(ctx context.Context, st *store.Store, opts Options) (*run, error) {
 	}
 	r := &run{opts: opts, st: st, w: st.LogWriter(src.Name), parser: p, tailer: tl,
 		sessions: newSessions(open), poolers: newPoolers(src.Poolers),
-		stats: Stats{Source: src.Name}}
+		stats: Stats{Source: src.Name}, keys: keys}
 	if opts.Retention > 0 {
 		r.cutoff = opts.Now().Add(-opts.Retention)
 	}
@@ -197,6 +203,7 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 // segment parses one segment and stores what it yields with its end
 // checkpoint, in one transaction.
 func (r *run) segment(ctx context.Context, seg *logtail.Segment) (err error) {
+	r.w.SetRecordKeys(r.keys(seg.Format))
 	b, err := r.w.Begin(ctx, seg)
 	if err != nil {
 		return err
@@ -266,6 +273,32 @@ func (r *run) position(p inventory.Position) inventory.Position {
 	p.Offset += r.seg.Start.Offset
 	p.Line = r.lines.at(p.Offset - r.seg.Start.Offset)
 	return p
+}
+
+// recordKeys returns whether the logs of a format name each of their
+// records, by session ID and line number in the session, so that a record
+// read twice is stored once (see store.LogWriter.SetRecordKeys): csvlog
+// and jsonlog always do, stderr when prefix (the source's
+// log_line_prefix as configured) has both %c and %l. A stderr log whose
+// prefix is not configured is taken not to.
+func recordKeys(prefix string) func(pglog.Format) bool {
+	var session, line bool
+	for i := 0; i+1 < len(prefix); i++ {
+		if prefix[i] != '%' {
+			continue
+		}
+		i++
+		switch prefix[i] {
+		case 'c':
+			session = true
+		case 'l':
+			line = true
+		}
+	}
+	stderr := session && line
+	return func(f pglog.Format) bool {
+		return f == pglog.FormatCSV || f == pglog.FormatJSON || f == pglog.FormatStderr && stderr
+	}
 }
 
 // count adds the parse and store statistics of a segment to the totals.

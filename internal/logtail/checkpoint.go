@@ -45,6 +45,13 @@ type Checkpoint struct {
 	// Complete says nothing more can be appended: a compressed file read
 	// to its end.
 	Complete bool
+	// Tail hashes the TailLen bytes of content just before Offset (at most
+	// Options.HeadBytes), to notice a file whose content changed before
+	// its checkpoint (a line removed) rather than resume it in the middle
+	// of a record. TailLen is 0 when not known: a checkpoint at offset 0,
+	// or saved by an older ward.
+	Tail    Head
+	TailLen int64
 }
 
 // unchanged reports whether st is the file cp last read, with nothing new

@@ -53,16 +53,38 @@ func (t *Tailer) visit(ctx context.Context, st fileStat, fn Func) (FileReport, e
 		}
 	}
 	rep.Status = status
-	if !gz && cp.ID != 0 && st.size < cp.Offset {
-		if status == StatusResumed {
-			return failed(rep, fmt.Errorf("shrank to %d bytes, below the %d already read; "+
-				"left as read", st.size, cp.Offset)), nil
+	var tail []byte
+	if cp.ID != 0 && cp.Offset > 0 {
+		var v tailVerdict
+		tail, v, err = t.checkTail(f, gz, st, cp)
+		if err != nil {
+			return failed(rep, err), nil
 		}
-		rep.Status = StatusUnchanged // an older, shorter copy
-		return rep, nil
+		if v != tailSame {
+			reread := t.opts.RecordKeys != nil && t.opts.RecordKeys(cp.Format)
+			switch {
+			case reread:
+				// Read it all again: the consumer drops what it already has.
+				cp, tail = &Checkpoint{Format: cp.Format}, nil
+				rep.Status = StatusNew
+				if status == StatusResumed {
+					rep.Status = StatusRewritten
+				}
+			case status == StatusResumed:
+				return failed(rep, changedError(st, gz, cp, v)), nil
+			case v == tailShort:
+				rep.Status = StatusUnchanged // an older, shorter copy
+				return rep, nil
+			default:
+				// Another log that starts like one read: its start is
+				// stored, the rest could only be read with it.
+				return failed(rep, fmt.Errorf("starts like %s but differs before the %d "+
+					"bytes read of it: %w", cp.Path, cp.Offset, ErrCannotReread)), nil
+			}
+		}
 	}
 
-	fr := fileRead{t: t, st: st, head: head, gz: gz, rep: &rep}
+	fr := fileRead{t: t, st: st, head: head, gz: gz, rep: &rep, tail: tail}
 	if err := fr.read(ctx, f, cp, fn); err != nil {
 		return rep, err
 	}
@@ -73,6 +95,82 @@ func (t *Tailer) visit(ctx context.Context, st fileStat, fn Func) (FileReport, e
 		rep.Status = StatusUnchanged
 	}
 	return rep, nil
+}
+
+// tailVerdict is what checkTail found before a checkpoint's offset.
+type tailVerdict int
+
+const (
+	// tailSame: the content read up to the checkpoint is still there.
+	tailSame tailVerdict = iota
+	// tailShort: the content is shorter than the checkpoint's offset.
+	tailShort
+	// tailDiffers: the bytes before the offset are not those read.
+	tailDiffers
+)
+
+// changedError says why a file whose content changed before cp is left
+// as read.
+func changedError(st fileStat, gz bool, cp *Checkpoint, v tailVerdict) error {
+	if v == tailShort && !gz {
+		return fmt.Errorf("shrank to %d bytes, below the %d already read; left as read: %w",
+			st.size, cp.Offset, ErrCannotReread)
+	}
+	return fmt.Errorf("content changed before the %d bytes already read; left as read: %w",
+		cp.Offset, ErrCannotReread)
+}
+
+// checkTail reads the content just before cp's offset and reports whether
+// it is what cp last read there: the file holds at least cp.Offset bytes
+// and, when cp knows its tail, the bytes before the offset hash to it. It
+// also returns those bytes (up to Options.HeadBytes), the start of the
+// tail of the checkpoints to come.
+func (t *Tailer) checkTail(f *os.File, gz bool, st fileStat, cp *Checkpoint) ([]byte,
+	tailVerdict, error) {
+	n := cp.TailLen
+	if n <= 0 || n > cp.Offset {
+		n = min(cp.Offset, int64(t.opts.HeadBytes))
+	}
+	from := cp.Offset - n
+	buf := make([]byte, n)
+	var m int
+	var err error
+	if gz {
+		zr, zerr := gzip.NewReader(io.NewSectionReader(f, 0, 1<<62))
+		if zerr != nil {
+			return nil, tailShort, fmt.Errorf("damaged gzip header: %w", zerr)
+		}
+		defer zr.Close()
+		if k, cerr := io.CopyN(io.Discard, zr, from); k < from {
+			return nil, tailShort, corruptOrNil(cerr)
+		}
+		m, err = io.ReadFull(zr, buf)
+	} else {
+		if st.size < cp.Offset {
+			return nil, tailShort, nil
+		}
+		m, err = f.ReadAt(buf, from)
+	}
+	if m < len(buf) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = nil
+		}
+		return nil, tailShort, corruptOrNil(err)
+	}
+	if cp.TailLen > 0 && cp.TailLen == n && sha256.Sum256(buf) != cp.Tail {
+		return nil, tailDiffers, nil
+	}
+	return buf, tailSame, nil
+}
+
+// corruptOrNil returns err unless it says that compressed data is
+// damaged or ends early, which only means the content is shorter.
+func corruptOrNil(err error) error {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		isCorrupt(err) {
+		return nil
+	}
+	return err
 }
 
 func failed(rep FileReport, err error) FileReport {
@@ -139,6 +237,9 @@ type fileRead struct {
 	head []byte
 	gz   bool
 	rep  *FileReport
+	// tail is the content just before the checkpoint being advanced, at
+	// most Options.HeadBytes of it.
+	tail []byte
 }
 
 // read delivers the content of f from cp's offset in segments.
@@ -175,6 +276,7 @@ func (fr *fileRead) read(ctx context.Context, f *os.File, cp *Checkpoint, fn Fun
 		seg.End.Offset += int64(len(data))
 		seg.End.Line += int64(bytes.Count(data, []byte{'\n'}))
 		fr.own(&seg.End, complete)
+		fr.advanceTail(&seg.End, data)
 		if err := fn(ctx, &seg); err != nil {
 			return err
 		}
@@ -205,6 +307,25 @@ func (fr *fileRead) own(cp *Checkpoint, complete bool) {
 	cp.Compressed, cp.Complete = fr.gz, complete
 	if n := int64(len(fr.head)); n > cp.HeadLen {
 		cp.Head, cp.HeadLen = sha256.Sum256(fr.head), n
+	}
+}
+
+// advanceTail adds data to the content before the checkpoint and sets
+// cp's tail from it.
+func (fr *fileRead) advanceTail(cp *Checkpoint, data []byte) {
+	h := fr.t.opts.HeadBytes
+	if len(data) >= h {
+		fr.tail = append(fr.tail[:0], data[len(data)-h:]...)
+	} else {
+		fr.tail = append(fr.tail, data...)
+		if k := len(fr.tail) - h; k > 0 {
+			fr.tail = fr.tail[:copy(fr.tail, fr.tail[k:])]
+		}
+	}
+	cp.TailLen = int64(len(fr.tail))
+	cp.Tail = sha256.Sum256(fr.tail)
+	if cp.TailLen == 0 {
+		cp.Tail = Head{}
 	}
 }
 

@@ -39,6 +39,15 @@ type Options struct {
 	Settle time.Duration
 	// Poll is how often Follow looks at the files (DefaultPoll).
 	Poll time.Duration
+	// RecordKeys, when set, reports whether the consumer stores each
+	// record of a log in the given format once however often it is
+	// delivered (by session and line number, say). A file whose content
+	// changed before its checkpoint (edited in place, shortened) or a copy
+	// that differs from the file read beyond their common start is then
+	// read again from its start. Otherwise such a file is reported as
+	// failed with ErrCannotReread and its checkpoint kept, and such a copy
+	// is skipped.
+	RecordKeys func(pglog.Format) bool
 	// Report, when set, receives a FileReport for each file that had
 	// something new or a problem, and for each path problem.
 	Report func(FileReport)
@@ -61,6 +70,12 @@ func (o *Options) setDefaults() {
 		o.Poll = DefaultPoll
 	}
 }
+
+// ErrCannotReread is the error of a file whose content changed before its
+// checkpoint, which cannot be read again from its start because the
+// consumer could not tell the records it already stored (see
+// Options.RecordKeys). The file is left as read.
+var ErrCannotReread = errors.New("cannot tell duplicates: re-reading skipped")
 
 // Segment is whole log records of one file, with the checkpoints before
 // and after them.
@@ -97,7 +112,8 @@ const (
 	// StatusCopy is a renamed, rotated, copied or compressed copy of a
 	// file read before; only what it holds beyond the checkpoint is read.
 	StatusCopy Status = "copy"
-	// StatusRewritten is a file truncated and written again in place; it
+	// StatusRewritten is a file truncated and written again in place, or
+	// whose content changed before its checkpoint (Options.RecordKeys); it
 	// is read from its start as a new file.
 	StatusRewritten Status = "rewritten"
 	// StatusUnchanged is a file with nothing new.

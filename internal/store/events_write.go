@@ -30,7 +30,7 @@ var eventColumns = []string{"source_id", "time_us", "file_id", "byte_offset", "l
 	"identity_id", "sqlstate_id", "message_id", "statement_id", "statement_truncated",
 	"duration_ms",
 	"audit_type_id", "audit_class_id", "audit_statement_no", "audit_substatement_no",
-	"audit_rows", "audit_previously_logged"}
+	"audit_rows", "audit_previously_logged", "keyed"}
 
 // rowsPerInsert is how many events one INSERT statement carries.
 const rowsPerInsert = 32
@@ -56,6 +56,8 @@ type LogWriter struct {
 	raw    map[string]cachedShape
 	args   []any
 	now    func() time.Time
+	// keyed says the source's log names each record (see SetRecordKeys).
+	keyed bool
 }
 
 // LogWriter returns a writer for the logs of source.
@@ -64,6 +66,15 @@ func (s *Store) LogWriter(source string) *LogWriter {
 	w.reset()
 	return w
 }
+
+// SetRecordKeys says whether the source's log names each of its records
+// by session ID and line number within the session (csvlog, jsonlog,
+// stderr with %c and %l in log_line_prefix). Events and exposures that
+// carry both are then stored once whatever file or offset they are read
+// from, so that reading an edited, rewritten or copied log again from its
+// start stores nothing twice; those met again are counted as Duplicates.
+// Off, only the file and offset tell records apart.
+func (w *LogWriter) SetRecordKeys(on bool) { w.keyed = on }
 
 // reset forgets the cached keys, which a rolled back batch may have made
 // wrong.
@@ -76,7 +87,9 @@ func (w *LogWriter) reset() {
 // BatchStats count what one batch stored.
 type BatchStats struct {
 	// Events counts the events stored; Duplicates those already stored
-	// from the same record, which a correct reader never sends.
+	// from the same record: the same file and offset or, with record keys
+	// (SetRecordKeys), the same session and line, as when a log edited in
+	// place is read again from its start.
 	Events     int64
 	Duplicates int64
 	Exposures  int64
@@ -143,13 +156,13 @@ func (b *LogBatch) begin() error {
 	return nil
 }
 
-// insertEvents is the INSERT of n events; a record already stored is
-// left as it is.
+// insertEvents is the INSERT of n events; a record already stored, by
+// file and offset or by its key, is left as it is.
 func insertEvents(n int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(eventColumns)), ", ") + ")"
 	return "INSERT INTO events (" + strings.Join(eventColumns, ", ") + ") VALUES " +
 		strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
-		" ON CONFLICT (file_id, byte_offset) DO NOTHING"
+		" ON CONFLICT DO NOTHING"
 }
 
 // AddEvent stores ev, which must come from the batch's segment, with its
@@ -226,19 +239,20 @@ func (b *LogBatch) countRows(hours []int64, stored int64) {
 
 // AddExposure stores x, a credential found in the batch's segment, at its
 // position in the file's content. The credential itself is never part of
-// an Exposure.
+// an Exposure. With record keys (SetRecordKeys) an exposure already stored
+// from the same session, time and credential is not stored again.
 func (b *LogBatch) AddExposure(x *inventory.Exposure) error {
 	seq := b.expSeq[x.Pos.Offset]
 	b.expSeq[x.Pos.Offset] = seq + 1
 	const stmt = `INSERT INTO log_exposures (source, file_id, byte_offset, line, seq, time,
 		kind, account, server, remote_user, host, command, verifier, field, session_user,
-		database, session_id, client_addr, application)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (file_id, byte_offset, seq) DO NOTHING`
+		database, session_id, client_addr, application, keyed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
 	res, err := b.tx.ExecContext(b.ctx, stmt, b.w.source, b.fileID, x.Pos.Offset, x.Pos.Line,
 		seq, formatTime(x.Time), string(x.Kind), x.Account, x.Server, x.RemoteUser, x.Host,
 		x.Command, boolInt(x.Verifier), x.Field, x.SessionUser, x.Database, x.SessionID,
-		x.ClientAddr, x.Application)
+		x.ClientAddr, x.Application, boolInt(b.w.keyed && x.SessionID != ""))
 	if err != nil {
 		return fmt.Errorf("store exposure: %w", err)
 	}
@@ -364,6 +378,7 @@ func (w *LogWriter) eventRow(ctx context.Context, tx *sql.Tx, row []any, ev *inv
 		row[32] = a.Rows
 	}
 	row[33] = boolInt(a.PreviouslyLogged)
+	row[34] = boolInt(w.keyed && !ev.SessionDerived && ev.SessionID != "" && ev.SessionLine != 0)
 	return err
 }
 
