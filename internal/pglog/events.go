@@ -462,6 +462,11 @@ func authorizedFields(msg []byte) (user, db, app []byte) {
 }
 
 func cutSuffixAt(msg []byte, marker string) []byte {
+	// Most messages lack even the marker's last byte ('('), which one
+	// byte search settles.
+	if bytes.IndexByte(msg, marker[len(marker)-1]) < 0 {
+		return msg
+	}
 	if i := bytes.LastIndex(msg, []byte(marker)); i >= 0 {
 		return msg[:i]
 	}

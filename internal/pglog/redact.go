@@ -195,20 +195,31 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 func inRoleStatement(text []byte, i int) bool {
 	from := bytes.LastIndexByte(text[:i], ';') + 1
 	from = max(from, i-1024)
-	stmt := bytes.ToLower(text[from:i])
-	for _, verb := range [][]byte{[]byte("create"), []byte("alter")} {
-		at := bytes.Index(stmt, verb)
+	stmt := text[from:i]
+	for _, verb := range [...]string{"create", "alter"} {
+		at := indexFold(stmt, verb)
 		if at < 0 {
 			continue
 		}
 		rest := bytes.TrimLeft(stmt[at+len(verb):], " \t\r\n")
-		for _, obj := range []string{"role", "user", "group"} {
-			if bytes.HasPrefix(rest, []byte(obj)) {
+		for _, obj := range [...]string{"role", "user", "group"} {
+			if hasFoldPrefix(rest, obj) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// indexFold returns the index of the first occurrence in b of the
+// lower-case ASCII word w, ignoring ASCII case, or -1.
+func indexFold(b []byte, w string) int {
+	for i := 0; i+len(w) <= len(b); i++ {
+		if b[i]|0x20 == w[0] && hasFoldPrefix(b[i:], w) {
+			return i
+		}
+	}
+	return -1
 }
 
 // valueAfter looks for a credential value after a keyword that ends at
