@@ -12,7 +12,8 @@ SARIF_SCHEMA := $(CURDIR)/.cache/sarif-2.1.0-rtm.5.json
 export WARD_SARIF_SCHEMA := $(SARIF_SCHEMA)
 $(SARIF_SCHEMA):
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }; }; } || \
 	  { echo "install npm (apt-get install npm): it fetches the SARIF schema"; exit 1; }
 	@mkdir -p $(CURDIR)/.cache/npm && cd $(CURDIR)/.cache/npm && \
 	  npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && \
@@ -54,7 +55,8 @@ bench: test-deps bench-tools
 # bench-tools installs GNU time, which measures peak RSS.
 bench-tools:
 	@command -v /usr/bin/time >/dev/null || { [ "$$(id -u)" = 0 ] && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }; }; } || \
 	  { echo "install GNU time (apt-get install time) to measure peak memory"; exit 1; }
 
 # fuzz runs each fuzz target for FUZZTIME (default 30s). New corpus entries go
