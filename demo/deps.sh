@@ -77,11 +77,17 @@ if [ "${installed_pg:-0}" = 1 ]; then
 fi
 say "using PostgreSQL $major from $bin with $(pgaudit_lib "$bin")"
 
-if [ "${1:-}" = --test ] && ! python3 -c 'import jsonschema' >/dev/null 2>&1; then
+# has_jsonschema: the python3 on the PATH, or Debian's (where the package
+# installs when another python3, such as pyenv's, comes first) can use it.
+has_jsonschema() {
+	python3 -c 'import jsonschema' >/dev/null 2>&1 ||
+		/usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1
+}
+
+if [ "${1:-}" = --test ] && ! has_jsonschema; then
 	if can_install; then
 		apt_install python3-jsonschema
-		python3 -c 'import jsonschema' >/dev/null 2>&1 ||
-			die "python3-jsonschema installed but python3 cannot import jsonschema"
+		has_jsonschema || die "python3-jsonschema installed but python3 cannot import jsonschema"
 	elif [ -n "${CI:-}" ]; then
 		die "python3 with the jsonschema package validates the SARIF in CI. Install it, e.g.
   sudo apt-get install -y python3-jsonschema"
