@@ -5,8 +5,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -72,7 +74,14 @@ func (r Rule) Applies(kind inventory.Kind) bool {
 // Catalog returns the metadata of every rule, in catalogue order. Each call
 // returns a fresh copy that the caller may change.
 func Catalog() []Rule {
-	return embedded().rules
+	rs := slices.Clone(embedded().rules)
+	for i := range rs {
+		rs[i].Variants = maps.Clone(rs[i].Variants)
+		rs[i].AppliesTo = slices.Clone(rs[i].AppliesTo)
+		rs[i].Citations = slices.Clone(rs[i].Citations)
+		rs[i].Controls = slices.Clone(rs[i].Controls)
+	}
+	return rs
 }
 
 // catalog is a parsed catalogue: the rules and the lists they share.
@@ -83,7 +92,11 @@ type catalog struct {
 }
 
 // embedded parses the compiled-in catalogue.
-func embedded() catalog {
+func embedded() catalog { return parsedCatalog() }
+
+// parsedCatalog parses the embedded catalogue once: every scan evaluates
+// each source with it, and SARIF and the CLI read its metadata.
+var parsedCatalog = sync.OnceValue(func() catalog {
 	c, err := parseCatalog(catalogYAML)
 	if err != nil {
 		// The catalogue is compiled in and checked by the package tests, so
@@ -91,7 +104,7 @@ func embedded() catalog {
 		panic(fmt.Sprintf("rules: embedded catalog.yaml: %v", err))
 	}
 	return c
-}
+})
 
 type yamlCatalog struct {
 	AllDataRoles []string   `yaml:"all_data_roles"`
