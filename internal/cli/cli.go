@@ -110,7 +110,7 @@ was asked.`,
 		"configuration file (default $WARD_CONFIG, then ./ward.yaml)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log debug details to stderr")
 	root.AddCommand(newInit(env, g), newScan(env, g), newInventory(g), newFindings(env, g),
-		newExplain(g), newSuppress(g), newVersion(env), newSecrets(env, g), newWatch(env, g),
+		newExplain(g), newSuppress(g), newSuppressions(g), newVersion(env), newSecrets(env, g), newWatch(env, g),
 		newIngest(env, g))
 	return root
 }

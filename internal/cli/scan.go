@@ -212,6 +212,9 @@ func compareAndSuppress(cmd *cobra.Command, st *store.Store, cfg *config.Config,
 		return err
 	}
 	applySuppressions(res.Findings, suppressionIndex(cfg.Suppressions, stored, time.Now()))
+	for _, w := range storeOrphanWarnings(ctx, st, cfg) {
+		fmt.Fprintln(cmd.ErrOrStderr(), w)
+	}
 	return nil
 }
 

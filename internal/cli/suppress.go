@@ -19,6 +19,7 @@ type suppressFlags struct {
 	until     string
 	by        string
 	allowLong bool
+	revoke    string
 }
 
 // maxSuppression is how far ahead --until may be without --allow-long. It
@@ -33,7 +34,8 @@ func suppressionLimit(today time.Time) time.Time { return today.AddDate(1, 0, 0)
 func newSuppress(g *globalFlags) *cobra.Command {
 	f := &suppressFlags{}
 	cmd := &cobra.Command{
-		Use:   "suppress FINGERPRINT --reason TEXT --until YYYY-MM-DD",
+		Use: "suppress FINGERPRINT --reason TEXT --until YYYY-MM-DD\n" +
+			"  ward suppress --revoke FINGERPRINT --reason TEXT",
 		Short: "Record an accepted risk: a finding suppressed until a date, with the reason",
 		Long: `suppress records in ward's store that the risk a finding names is accepted:
 why, by whom and until when (HIPAA 164.306(d)(3) asks for that documentation
@@ -49,12 +51,27 @@ of the same finding replaces the earlier one; both stay in the store.
 
 FINGERPRINT is the finding's fingerprint as ward findings shows it. The same
 can be written in ward.yaml under suppressions, to keep it under review with
-the configuration.`,
+the configuration.
+
+--revoke FINGERPRINT ends now a suppression recorded with ward suppress; the
+store keeps it, with who revoked it, when and why (--reason). The finding
+counts again at once. A suppression in ward.yaml is revoked by removing it
+from the file.`,
 		Example: `  ward findings --severity high
   ward suppress 2776f3b00ab30db3 --reason "legacy loader; replacement in SEC-42" --until 2027-06-30
-  ward suppress 2776f3b00ab30db3 --reason "VPN only, CC-12" --until 2027-01-31 --by ciso@clinic.example`,
-		Args: cobra.ExactArgs(1),
+  ward suppress 2776f3b00ab30db3 --reason "VPN only, CC-12" --until 2027-01-31 --by ciso@clinic.example
+  ward suppress --revoke 2776f3b00ab30db3 --reason "VPN decommissioned; control gone"
+  ward suppressions --all`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.revoke != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.revoke != "" {
+				return runRevoke(cmd, g, f)
+			}
 			return runSuppress(cmd, g, f, args[0])
 		},
 	}
@@ -65,6 +82,8 @@ the configuration.`,
 	fl.StringVar(&f.by, "by", "", "who accepts the risk (default $USER, then the OS user)")
 	fl.BoolVar(&f.allowLong, "allow-long", false,
 		"allow --until more than "+maxSuppression+" ahead")
+	fl.StringVar(&f.revoke, "revoke", "",
+		"end now the ward suppress suppression of this fingerprint (with --reason)")
 	return cmd
 }
 
@@ -170,4 +189,62 @@ func currentUser() string {
 		return u.Username
 	}
 	return ""
+}
+
+// runRevoke ends the suppression of f.revoke recorded with ward suppress.
+func runRevoke(cmd *cobra.Command, g *globalFlags, f *suppressFlags) error {
+	fp := f.revoke
+	switch {
+	case !config.ValidFingerprint(fp):
+		return withCode(ExitError, fmt.Errorf("--revoke: %q is not a fingerprint: copy the "+
+			"16 hex digits `ward suppressions` shows", fp))
+	case strings.TrimSpace(f.reason) == "":
+		return withCode(ExitError, errors.New("--reason is required: say why the accepted "+
+			"risk ends, such as the control that no longer holds"))
+	case f.until != "" || f.allowLong:
+		return withCode(ExitError, errors.New("--revoke takes no --until or --allow-long: "+
+			"it ends the suppression now"))
+	}
+	by := strings.TrimSpace(f.by)
+	if by == "" {
+		by = currentUser()
+	}
+	if by == "" {
+		return withCode(ExitError, errors.New("--by is required: $USER is not set and the "+
+			"OS user is unknown"))
+	}
+
+	ctx := cmd.Context()
+	v, err := openStoreView(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	err = v.st.RevokeSuppression(ctx, fp, f.reason, by, time.Now())
+	if errors.Is(err, store.ErrNoSuppression) {
+		for _, c := range v.cfg.Suppressions {
+			if c.Fingerprint == fp {
+				return withCode(ExitError, fmt.Errorf("the suppression of %s is in %s:%d: "+
+					"it cannot be revoked by command; remove it from the file", fp,
+					v.cfg.Path, c.Line))
+			}
+		}
+		return withCode(ExitError, fmt.Errorf("%s has no suppression recorded with ward "+
+			"suppress to revoke: list them with `ward suppressions --all`", fp))
+	}
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "Revoked the suppression of %s, by %s; it stays in the store as "+
+		"history.\n", fp, by)
+	for _, c := range v.cfg.Suppressions {
+		if c.Fingerprint == fp {
+			fmt.Fprintf(out, "%s:%d still suppresses it, until %s: remove it from the file "+
+				"to end that one.\n", v.cfg.Path, c.Line, c.Until.Format(config.DateLayout))
+			return nil
+		}
+	}
+	fmt.Fprintln(out, "The finding counts again for --fail-on.")
+	return nil
 }

@@ -192,9 +192,16 @@ func alertSinks(cfg *config.Config, stdout io.Writer, log *slog.Logger) (alert.M
 		sinks = append(sinks, alert.NewJSONLines(stdout))
 		dests = append(dests, "stdout")
 	}
-	onError := func(kind string) func(error, int) {
-		return func(err error, attempt int) {
-			log.Warn("alert delivery failed", "to", kind, "attempt", attempt, "err", err)
+	// Each failed attempt is a Debug line; an alert given up on is one
+	// Warn line with its ID (the webhook's X-Ward-Alert-Id) and why.
+	queue := func(kind string) alert.QueueOptions {
+		return alert.QueueOptions{
+			OnError: func(err error, attempt int) {
+				log.Debug("alert delivery failed", "to", kind, "attempt", attempt, "err", err)
+			},
+			OnDrop: func(id string, err error) {
+				log.Warn("alert not delivered", "to", kind, "alert_id", id, "err", err)
+			},
 		}
 	}
 	if w := a.Webhook; w != nil {
@@ -203,7 +210,7 @@ func alertSinks(cfg *config.Config, stdout io.Writer, log *slog.Logger) (alert.M
 			return nil, nil, fmt.Errorf("alerts.webhook.secret: %w", err)
 		}
 		hook, err := alert.NewWebhook(alert.WebhookOptions{URL: w.URL, Secret: key,
-			Timeout: w.Timeout, Queue: alert.QueueOptions{OnError: onError("webhook")}})
+			Timeout: w.Timeout, Queue: queue("webhook")})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -213,7 +220,7 @@ func alertSinks(cfg *config.Config, stdout io.Writer, log *slog.Logger) (alert.M
 	if s := a.Syslog; s != nil {
 		sl, err := alert.NewSyslog(alert.SyslogOptions{Network: s.Network, Address: s.Address,
 			Facility: config.SyslogFacilities[s.Facility],
-			Queue:    alert.QueueOptions{OnError: onError("syslog")}})
+			Queue:    queue("syslog")})
 		if err != nil {
 			sinks.Close(context.Background())
 			return nil, nil, err

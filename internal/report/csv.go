@@ -87,16 +87,15 @@ func csvRow(f inventory.Finding, change string) []string {
 // safeRow neutralises cells a spreadsheet would evaluate as formulas.
 func safeRow(row []string) []string {
 	for i, cell := range row {
-		row[i] = safeCell(cell)
+		row[i] = SafeCell(cell)
 	}
 	return row
 }
 
-// safeCell prefixes with a single quote a cell that starts with a
-// character a spreadsheet reads as the start of a formula or a command
-// (=, +, -, @, tab, carriage return), so that a role named
-// "=HYPERLINK(...)" shows as text.
-func safeCell(s string) string {
+// SafeCell makes a CSV cell safe to open in a spreadsheet: a cell that
+// starts with = + - @, a tab or a carriage return would be read as a
+// formula, so it gets a leading quote. Every CSV ward writes uses it.
+func SafeCell(s string) string {
 	if s == "" {
 		return s
 	}

@@ -146,8 +146,8 @@ func TestSafeCell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := safeCell(tt.in); got != tt.want {
-				t.Errorf("safeCell(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := SafeCell(tt.in); got != tt.want {
+				t.Errorf("SafeCell(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -143,3 +143,68 @@ func TestFindingsByAccount(t *testing.T) {
 		t.Errorf("Findings(account acct_B) = %+v, want PG-B only", got)
 	}
 }
+
+func TestRevokeSuppression(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	f, g := letterFinding('A'), letterFinding('B')
+	r := newScan("s1", t0, map[string]string{"ehr": complete})
+	r.Findings = []inventory.Finding{f, g}
+	save(t, s, r)
+	june := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+
+	if err := s.RevokeSuppression(ctx, f.Fingerprint, "why", "bob", hoursAfter(1)); !errors.Is(err, ErrNoSuppression) {
+		t.Errorf("revoking with no suppression: %v, want ErrNoSuppression", err)
+	}
+	for _, fp := range []string{f.Fingerprint, g.Fingerprint} {
+		if err := s.AddSuppression(ctx, fp, "VPN only", june, "alice", hoursAfter(2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ name, reason, by string }{
+		{"no reason", " ", "bob"}, {"no author", "control removed", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.RevokeSuppression(ctx, f.Fingerprint, tt.reason, tt.by, t0); err == nil {
+				t.Error("accepted, want an error")
+			}
+		})
+	}
+	at := hoursAfter(3)
+	if err := s.RevokeSuppression(ctx, f.Fingerprint, " control removed ", "bob", at); err != nil {
+		t.Fatalf("RevokeSuppression: %v", err)
+	}
+	if err := s.RevokeSuppression(ctx, f.Fingerprint, "again", "bob", at); !errors.Is(err, ErrNoSuppression) {
+		t.Errorf("revoking twice: %v, want ErrNoSuppression", err)
+	}
+
+	inForce, err := s.Suppressions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inForce) != 1 || inForce[0].Fingerprint != g.Fingerprint {
+		t.Errorf("Suppressions = %+v, want only %s's: a revoked one is not in force", inForce, g.Fingerprint)
+	}
+	latest, err := s.LatestSuppressions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *Suppression
+	for i := range latest {
+		if latest[i].Fingerprint == f.Fingerprint {
+			got = &latest[i]
+		}
+	}
+	if got == nil || !got.Revoked() || !got.RevokedAt.Equal(at) || got.RevokedBy != "bob" ||
+		got.RevokeReason != "control removed" || got.Reason != "VPN only" {
+		t.Errorf("LatestSuppressions keeps %+v, want the revoked one with bob's revocation", got)
+	}
+
+	// A later suppress records a new suppression, in force again.
+	if err := s.AddSuppression(ctx, f.Fingerprint, "new control", june, "carol", hoursAfter(4)); err != nil {
+		t.Fatal(err)
+	}
+	if inForce, err = s.Suppressions(ctx); err != nil || len(inForce) != 2 {
+		t.Errorf("after a new suppress, %d in force (%v), want 2", len(inForce), err)
+	}
+}
