@@ -240,7 +240,6 @@ func writeSuppressionsCSV(w io.Writer, rows []suppressionRow) error {
 	return nil
 }
 
-
 func writeSuppressionsText(w io.Writer, rows []suppressionRow, cfgPath string, all bool) error {
 	if len(rows) == 0 {
 		msg := "No active suppressions."

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/wardsec/ward/internal/watch/alert"
@@ -19,9 +20,10 @@ type grouper struct {
 }
 
 type group struct {
-	first   alert.Alert
-	expires time.Time
-	count   int
+	first alert.Alert
+	// sent is when first was sent; the window ends at expires.
+	sent, expires time.Time
+	count         int
 	// firstRepeat and lastRepeat are the event times of the repeats.
 	firstRepeat, lastRepeat time.Time
 }
@@ -51,8 +53,62 @@ func (g *grouper) offer(a alert.Alert, now time.Time) {
 		}
 		g.close(k, gr, now)
 	}
-	g.groups[k] = &group{first: a, expires: now.Add(g.window)}
+	g.groups[k] = &group{first: a, sent: now, expires: now.Add(g.window)}
 	g.send(a)
+}
+
+// SavedGroup is an open alert group as the state file keeps it, so that
+// a restart inside the group window neither sends its first alert again
+// nor loses the count of its repeats.
+type SavedGroup struct {
+	// First is the alert sent when the group opened; its detector,
+	// account and key are the group's key.
+	First alert.Alert `json:"first"`
+	// Sent is when First was sent, by ward's clock; the window runs from
+	// it.
+	Sent time.Time `json:"sent"`
+	// Count is the number of repeats counted so far; FirstRepeat and
+	// LastRepeat are their event times.
+	Count       int       `json:"count"`
+	FirstRepeat time.Time `json:"first_repeat,omitzero"`
+	LastRepeat  time.Time `json:"last_repeat,omitzero"`
+}
+
+// save returns the open groups, ordered by key.
+func (g *grouper) save() []SavedGroup {
+	keys := make([]string, 0, len(g.groups))
+	for k := range g.groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]SavedGroup, 0, len(keys))
+	for _, k := range keys {
+		gr := g.groups[k]
+		out = append(out, SavedGroup{First: gr.first, Sent: gr.sent, Count: gr.count,
+			FirstRepeat: gr.firstRepeat, LastRepeat: gr.lastRepeat})
+	}
+	return out
+}
+
+// restore reopens saved groups, their windows running from when their
+// first alert was sent, then closes those whose window has ended by now,
+// sending their summaries. A group already open is kept as it is. With
+// grouping off, every restored group is closed at once.
+func (g *grouper) restore(saved []SavedGroup, now time.Time) {
+	defer func() {
+		if g.window <= 0 {
+			g.flush(now)
+		}
+	}()
+	for _, sg := range saved {
+		k := groupKey(&sg.First)
+		if g.groups[k] != nil {
+			continue
+		}
+		g.groups[k] = &group{first: sg.First, sent: sg.Sent, expires: sg.Sent.Add(g.window),
+			count: sg.Count, firstRepeat: sg.FirstRepeat, lastRepeat: sg.LastRepeat}
+	}
+	g.tick(now)
 }
 
 // tick closes the groups whose window has ended.

@@ -139,3 +139,68 @@ type step struct {
 }
 
 func ptr(a alert.Alert) *alert.Alert { return &a }
+
+func TestGrouperSaveRestore(t *testing.T) {
+	first := alert.Alert{ID: "first", Detector: "d", Account: "x", Key: "k", Summary: "x did d",
+		Count: 1, Time: t0}
+	repeat := first
+	repeat.Time = t0.Add(time.Second)
+	w := 5 * time.Minute
+	tests := []struct {
+		name   string
+		window time.Duration
+		// restoreAt is when the saved group is restored, after t0.
+		restoreAt time.Duration
+		// then offers the same alert again at restoreAt when set.
+		then bool
+		// want lists the sent alerts as "id:count:grouped" after restore,
+		// and after a tick at the end of the window.
+		want, wantAfter []string
+	}{
+		{name: "inside the window a repeat is counted", window: w, restoreAt: time.Minute,
+			then: true, wantAfter: []string{"group_of=first:2:true"}},
+		{name: "inside the window the saved count is kept", window: w, restoreAt: time.Minute,
+			wantAfter: []string{"group_of=first:1:true"}},
+		{name: "after the window the summary is sent at restore", window: w,
+			restoreAt: w + time.Second, want: []string{"group_of=first:1:true"}},
+		{name: "after the window a repeat is new", window: w, restoreAt: w + time.Second,
+			then: true, want: []string{"group_of=first:1:true", "first:1:false"}},
+		{name: "grouping off sends the summary at once", window: 0, restoreAt: time.Second,
+			want: []string{"group_of=first:1:true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := &grouper{window: w, groups: map[string]*group{},
+				send: func(alert.Alert) {}}
+			before.offer(first, t0)
+			before.offer(repeat, t0.Add(time.Second))
+			saved := before.save()
+			if len(saved) != 1 || saved[0].Count != 1 || !saved[0].Sent.Equal(t0) ||
+				saved[0].First.ID != "first" {
+				t.Fatalf("saved %+v, want the group of first with 1 repeat", saved)
+			}
+
+			var got []string
+			g := &grouper{window: tt.window, groups: map[string]*group{},
+				send: func(a alert.Alert) {
+					id := a.ID
+					if a.Grouped {
+						id = "group_of=" + a.GroupOf
+					}
+					got = append(got, fmt.Sprintf("%s:%d:%v", id, a.Count, a.Grouped))
+				}}
+			g.restore(saved, t0.Add(tt.restoreAt))
+			if tt.then {
+				g.offer(first, t0.Add(tt.restoreAt))
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("after restore sent %v, want %v", got, tt.want)
+			}
+			got = nil
+			g.tick(t0.Add(tt.restoreAt).Add(w))
+			if strings.Join(got, " ") != strings.Join(tt.wantAfter, " ") {
+				t.Errorf("after the window sent %v, want %v", got, tt.wantAfter)
+			}
+		})
+	}
+}

@@ -119,6 +119,7 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	eo := o.Engine
 	eo.Baseline = st.Baseline
 	r := &runner{opts: o, eng: NewEngine(eo), nextID: st.maxID()}
+	r.eng.restoreGroups(st.Groups)
 	for _, src := range o.Sources {
 		s, err := r.newSource(src, st.Checkpoints[src.Name])
 		if err != nil {
@@ -231,9 +232,6 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 
-	r.mu.Lock()
-	r.eng.Flush()
-	r.mu.Unlock()
 	if err := r.save(); err != nil {
 		errs = append(errs, err)
 	}
@@ -332,7 +330,8 @@ func (r *runner) parser(s *source, f pglog.Format) (*pglog.Parser, error) {
 	return p, nil
 }
 
-// save writes the baseline and the checkpoints, taken together under mu.
+// save writes the baseline, the open alert groups and the checkpoints,
+// taken together under mu.
 //
 // TODO(#4): forget the checkpoints of files long gone; they are kept so
 // that a late compressed copy of a rotated file is recognised, and grow by
@@ -340,7 +339,7 @@ func (r *runner) parser(s *source, f pglog.Format) (*pglog.Parser, error) {
 func (r *runner) save() error {
 	r.mu.Lock()
 	snap := State{SavedAt: time.Now().UTC(), Baseline: r.eng.Baseline(),
-		Checkpoints: map[string][]logtail.Checkpoint{}}
+		Groups: r.eng.openGroups(), Checkpoints: map[string][]logtail.Checkpoint{}}
 	for _, s := range r.sources {
 		if s.skipStart && !s.skipped {
 			// Stopped while skipping: the next run skips again, rather

@@ -15,9 +15,9 @@ import (
 // stateVersion is the layout of the state file; a newer one is refused.
 const stateVersion = 1
 
-// State is what `ward watch` keeps between runs: the baseline and, per
-// source, the checkpoint reached in each log file. Both are saved in one
-// file, together, so that they always agree. The checkpoints are watch's
+// State is what `ward watch` keeps between runs: the baseline, the open
+// alert groups and, per source, the checkpoint reached in each log file.
+// They are saved in one file, together, so that they always agree. The checkpoints are watch's
 // own: `ward ingest` keeps its own in the store, as the two read the logs
 // independently.
 type State struct {
@@ -26,6 +26,9 @@ type State struct {
 	Baseline *Baseline `json:"baseline"`
 	// Checkpoints maps a source name to its files' checkpoints.
 	Checkpoints map[string][]logtail.Checkpoint `json:"checkpoints"`
+	// Groups are the alert groups whose window was open when the state
+	// was saved. A state written before groups were saved has none.
+	Groups []SavedGroup `json:"groups,omitempty"`
 }
 
 // StatePath returns the state file that goes with a store: next to it,

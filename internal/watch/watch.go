@@ -221,8 +221,17 @@ func (e *Engine) Tick() {
 	}
 }
 
-// Flush sends the summaries of every open group, as at shutdown.
+// Flush sends the summaries of every open group. Run does not call it at
+// shutdown: it saves the open groups instead, so that a restart inside a
+// window does not send their first alerts again.
 func (e *Engine) Flush() { e.group.flush(e.now()) }
+
+// openGroups returns the open alert groups, for saving.
+func (e *Engine) openGroups() []SavedGroup { return e.group.save() }
+
+// restoreGroups reopens saved alert groups and sends the summaries of
+// those whose window has ended.
+func (e *Engine) restoreGroups(gs []SavedGroup) { e.group.restore(gs, e.now()) }
 
 // alertID derives a stable alert ID from its parts.
 func alertID(parts ...string) string {

@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -14,6 +15,18 @@ const (
 	DefaultInitialWait = 500 * time.Millisecond
 	DefaultMaxWait     = 30 * time.Second
 	DefaultAttempts    = 6
+	DefaultWorkers     = 1
+)
+
+// Reasons given to QueueOptions.OnDrop for an alert that was not
+// delivered without a delivery error of its own.
+var (
+	// ErrQueueFull: the queue was full and the alert was the oldest
+	// waiting, dropped to make room for a newer one.
+	ErrQueueFull = errors.New("queue full: the oldest alert waiting was dropped")
+	// ErrQueueClosed: the alert came after Close, or was still waiting or
+	// being retried when Close's context ended.
+	ErrQueueClosed = errors.New("queue closed before the alert was delivered")
 )
 
 // Backoff says how often and how patiently a failed delivery is retried:
@@ -64,15 +77,20 @@ func Permanent(err error) error { return &permanentError{err: err} }
 // Permanent when retrying would not help.
 type Deliver func(ctx context.Context, a Alert) error
 
-// Queue is a bounded queue of alerts with one goroutine that delivers
-// them in order, retrying failures with Backoff. Send never blocks: when
-// the queue is full, the oldest alert waiting is dropped and counted.
+// Queue is a bounded queue of alerts with a fixed pool of goroutines that
+// deliver them, each alert retried on failure with Backoff. With one
+// worker alerts are delivered in order; with more, a receiver that fails
+// one alert does not hold back the others, and the order is not kept.
+// Send never blocks: when the queue is full, the oldest alert waiting is
+// dropped and counted.
 type Queue struct {
 	deliver Deliver
 	backoff Backoff
 	rand    func() float64
-	// onError, when set, is told of each failed delivery attempt.
+	// onError, when set, is told of each failed delivery attempt; onDrop
+	// of each alert given up on.
 	onError func(err error, attempt int)
+	onDrop  func(id string, err error)
 
 	mu    sync.Mutex
 	buf   []Alert // ring of len cap
@@ -87,6 +105,8 @@ type Queue struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	closeOne sync.Once
+	// randMu guards rand, which the workers share.
+	randMu sync.Mutex
 }
 
 // QueueOptions configure a Queue. Zero values take the defaults.
@@ -95,9 +115,16 @@ type QueueOptions struct {
 	Backoff Backoff
 	// Rand returns a number in [0, 1) for the jitter; nil uses math/rand.
 	Rand func() float64
-	// OnError is told of each failed attempt, for logging. It must not
+	// Workers is how many alerts are delivered at once (default 1).
+	Workers int
+	// OnError is told of each failed attempt, for debugging. It must not
 	// block.
 	OnError func(err error, attempt int)
+	// OnDrop is told once of each alert that will not be delivered: its ID
+	// and why (ErrQueueFull, ErrQueueClosed, or the last delivery error,
+	// with the number of attempts). It must not block. It may be called
+	// from Send.
+	OnDrop func(id string, err error)
 }
 
 // NewQueue starts a queue that hands alerts to deliver.
@@ -108,14 +135,29 @@ func NewQueue(deliver Deliver, o QueueOptions) *Queue {
 	if o.Rand == nil {
 		o.Rand = rand.Float64
 	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
 	stop, cancel := context.WithCancel(context.Background())
 	q := &Queue{
 		deliver: deliver, backoff: o.Backoff.withDefaults(), rand: o.Rand, onError: o.OnError,
-		buf:  make([]Alert, o.Size),
-		wake: make(chan struct{}, 1), closing: make(chan struct{}),
+		onDrop: o.OnDrop,
+		buf:    make([]Alert, o.Size),
+		wake:   make(chan struct{}, 1), closing: make(chan struct{}),
 		stop: stop, cancel: cancel, done: make(chan struct{}),
 	}
-	go q.run()
+	var wg sync.WaitGroup
+	for range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.run()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(q.done)
+	}()
 	return q
 }
 
@@ -126,10 +168,14 @@ func (q *Queue) Send(a Alert) {
 	case <-q.closing:
 		q.stats.Dropped++
 		q.mu.Unlock()
+		q.dropped(a.ID, ErrQueueClosed)
 		return
 	default:
 	}
-	if q.n == len(q.buf) {
+	var oldest string
+	full := q.n == len(q.buf)
+	if full {
+		oldest = q.buf[q.head].ID
 		q.buf[q.head] = Alert{}
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
@@ -138,6 +184,14 @@ func (q *Queue) Send(a Alert) {
 	q.buf[(q.head+q.n)%len(q.buf)] = a
 	q.n++
 	q.mu.Unlock()
+	if full {
+		q.dropped(oldest, ErrQueueFull)
+	}
+	q.signal()
+}
+
+// signal wakes a waiting worker, if none is already woken.
+func (q *Queue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -192,11 +246,23 @@ func (q *Queue) pop() (a Alert, ok bool, closing bool) {
 	q.buf[q.head] = Alert{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
+	if q.n > 0 {
+		// More is waiting: pass the wake-up on to another worker.
+		q.signal()
+	}
 	return a, true, closing
 }
 
+// dropped tells OnDrop of an alert given up on.
+func (q *Queue) dropped(id string, err error) {
+	if q.onDrop != nil {
+		q.onDrop(id, err)
+	}
+}
+
+// run is one worker: it delivers alerts until the queue is closed and
+// empty.
 func (q *Queue) run() {
-	defer close(q.done)
 	for {
 		a, ok, closing := q.pop()
 		if !ok {
@@ -211,16 +277,19 @@ func (q *Queue) run() {
 		}
 		if q.stop.Err() != nil {
 			q.count(func(s *Stats) { s.Dropped++ })
+			q.dropped(a.ID, ErrQueueClosed)
 			continue
 		}
-		err := q.attempt(a)
+		n, err := q.attempt(a)
 		switch {
 		case err == nil:
 			q.count(func(s *Stats) { s.Sent++ })
 		case q.stop.Err() != nil:
 			q.count(func(s *Stats) { s.Dropped++ })
+			q.dropped(a.ID, fmt.Errorf("%w (after %d attempts: %w)", ErrQueueClosed, n, err))
 		default:
 			q.count(func(s *Stats) { s.Failed++ })
+			q.dropped(a.ID, fmt.Errorf("gave up after %d attempts: %w", n, err))
 		}
 	}
 }
@@ -231,27 +300,34 @@ func (q *Queue) count(f func(*Stats)) {
 	q.mu.Unlock()
 }
 
-// attempt delivers a with retries.
-func (q *Queue) attempt(a Alert) error {
-	var err error
-	for n := 1; ; n++ {
+// attempt delivers a with retries; n is the number of attempts made.
+func (q *Queue) attempt(a Alert) (n int, err error) {
+	for n = 1; ; n++ {
 		err = q.deliver(q.stop, a)
 		if err == nil {
-			return nil
+			return n, nil
 		}
 		if q.onError != nil {
 			q.onError(err, n)
 		}
 		var perm *permanentError
 		if errors.As(err, &perm) || n >= q.backoff.Attempts {
-			return err
+			return n, err
 		}
-		t := time.NewTimer(q.backoff.wait(n, q.rand()))
+		t := time.NewTimer(q.backoff.wait(n, q.jitter()))
 		select {
 		case <-t.C:
 		case <-q.stop.Done():
 			t.Stop()
-			return err
+			return n, err
 		}
 	}
+}
+
+// jitter returns a number in [0, 1) from rand, which may not be safe for
+// concurrent use.
+func (q *Queue) jitter() float64 {
+	q.randMu.Lock()
+	defer q.randMu.Unlock()
+	return q.rand()
 }

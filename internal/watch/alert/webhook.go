@@ -32,6 +32,12 @@ const IDHeader = "X-Ward-Alert-Id"
 // DefaultWebhookTimeout bounds one POST when the configuration sets none.
 const DefaultWebhookTimeout = 10 * time.Second
 
+// DefaultWebhookWorkers is how many alerts a webhook posts at once when
+// its QueueOptions set no Workers: a receiver that keeps failing one alert
+// then delays the others by nothing, as long as fewer alerts than this
+// are being retried.
+const DefaultWebhookWorkers = 4
+
 // Sign returns the signature header value of body at time ts.
 func Sign(key []byte, ts time.Time, body []byte) string {
 	t := strconv.FormatInt(ts.Unix(), 10)
@@ -103,9 +109,11 @@ type WebhookOptions struct {
 	Now func() time.Time
 }
 
-// Webhook posts alerts to a URL, signed, from a bounded queue with
-// retries: network errors, 408, 429 and 5xx answers are retried with
-// backoff; other answers outside 2xx are permanent failures.
+// Webhook posts alerts to a URL, signed, from a bounded queue with a few
+// workers (DefaultWebhookWorkers), so alerts may arrive out of order.
+// Each alert is retried on its own: network errors, 408, 429 and 5xx
+// answers are retried with backoff; other answers outside 2xx are
+// permanent failures.
 type Webhook struct {
 	*Queue
 	url    string
@@ -130,6 +138,9 @@ func NewWebhook(o WebhookOptions) (*Webhook, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Queue.Workers <= 0 {
+		o.Queue.Workers = DefaultWebhookWorkers
 	}
 	w := &Webhook{url: o.URL, host: u.Scheme + "://" + u.Host, key: o.Secret,
 		client: o.Client, now: o.Now}

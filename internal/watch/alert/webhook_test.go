@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -132,13 +134,24 @@ func TestWebhookDelivery(t *testing.T) {
 func TestWebhookQueueBound(t *testing.T) {
 	rc := &receiver{hold: make(chan struct{})}
 	srv := startReceiver(t, rc)
-	w := newTestWebhook(t, srv.URL, QueueOptions{Size: 3})
+	var mu sync.Mutex
+	var drops []string
+	w := newTestWebhook(t, srv.URL, QueueOptions{Size: 3, OnDrop: func(id string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		drops = append(drops, id+": "+err.Error())
+	}})
 
-	// The first alert is taken by the delivery goroutine and held by the
-	// receiver; wait for that, so the queue's contents are known.
-	first := sampleAlert()
-	first.ID = "held"
-	w.Send(first)
+	// One alert per worker is taken and held by the receiver: a worker
+	// takes no other alert while it delivers one, so once the queue is
+	// empty every worker is busy and the queue's contents are known.
+	var want []string
+	for i := range DefaultWebhookWorkers {
+		a := sampleAlert()
+		a.ID = fmt.Sprintf("held%d", i)
+		w.Send(a)
+		want = append(want, a.ID)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for w.Len() != 0 {
 		if time.Now().After(deadline) {
@@ -167,9 +180,128 @@ func TestWebhookQueueBound(t *testing.T) {
 	for _, a := range rc.got {
 		ids = append(ids, a.ID)
 	}
-	// The oldest waiting alerts (q1, q2) were dropped, not the newest.
-	if strings.Join(ids, ",") != "held,q3,q4,q5" {
-		t.Errorf("delivered %v, want held,q3,q4,q5", ids)
+	// The oldest waiting alerts (q1, q2) were dropped, not the newest; the
+	// workers deliver in no set order.
+	want = append(want, "q3", "q4", "q5")
+	slices.Sort(ids)
+	if !slices.Equal(ids, want) {
+		t.Errorf("delivered %v, want %v", ids, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	wantDrops := []string{"q1: " + ErrQueueFull.Error(), "q2: " + ErrQueueFull.Error()}
+	if !slices.Equal(drops, wantDrops) {
+		t.Errorf("drops told %q, want %q", drops, wantDrops)
+	}
+}
+
+// pickyReceiver fails every delivery of the alert with ID bad, and
+// records the other alerts that arrived.
+type pickyReceiver struct {
+	bad string
+	mu  sync.Mutex
+	// badTries counts the deliveries of bad; got maps the others' IDs to
+	// whether they arrived.
+	badTries int
+	got      map[string]bool
+}
+
+func (rc *pickyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if id := r.Header.Get(IDHeader); id == rc.bad {
+		rc.badTries++
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	} else if _, dup := rc.got[id]; !dup {
+		rc.got[id] = true
+	}
+}
+
+func TestWebhookFailingAlertDoesNotHoldOthers(t *testing.T) {
+	// The receiver keeps failing one alert, retried with a long backoff;
+	// the alerts sent after it still arrive, and the failing one is told
+	// to OnDrop once, with its ID, when it is given up on.
+	rc := &pickyReceiver{bad: "bad", got: map[string]bool{}}
+	srv := httptest.NewServer(rc) // listens on 127.0.0.1
+	t.Cleanup(srv.Close)
+	drops := make(chan string, 10)
+	w := newTestWebhook(t, srv.URL, QueueOptions{
+		Backoff: Backoff{Initial: time.Hour, Max: time.Hour, Attempts: 3},
+		OnDrop:  func(id string, err error) { drops <- id + ": " + err.Error() },
+	})
+	bad := sampleAlert()
+	bad.ID = "bad"
+	w.Send(bad)
+	others := []string{"ok1", "ok2", "ok3", "ok4", "ok5", "ok6"}
+	for _, id := range others {
+		a := sampleAlert()
+		a.ID = id
+		w.Send(a)
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rc.mu.Lock()
+		n := len(rc.got)
+		rc.mu.Unlock()
+		if n == len(others) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d alerts arrived while one was being retried", n, len(others))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st := w.Stats(); st.Sent != int64(len(others)) {
+		t.Errorf("stats = %+v, want %d sent", st, len(others))
+	}
+
+	// The failing alert waits an hour for its retry: Close gives up on it.
+	closeWithin(t, w, 50*time.Millisecond)
+	close(drops)
+	var got []string
+	for d := range drops {
+		got = append(got, d)
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], "bad: ") ||
+		!strings.Contains(got[0], "answered 503") {
+		t.Errorf("drops told %q, want bad once, with its last error", got)
+	}
+	if st := w.Stats(); st.Dropped != 1 || st.Sent != int64(len(others)) {
+		t.Errorf("stats = %+v, want the failing alert dropped", st)
+	}
+}
+
+func TestQueueGivesUpOnce(t *testing.T) {
+	// A delivery that keeps failing is retried up to Attempts and told to
+	// OnDrop once, with the number of attempts, not once per attempt.
+	var mu sync.Mutex
+	var drops []string
+	tries := 0
+	q := NewQueue(func(context.Context, Alert) error {
+		mu.Lock()
+		defer mu.Unlock()
+		tries++
+		return errors.New("FAKE receiver down")
+	}, QueueOptions{Backoff: Backoff{Initial: time.Millisecond, Max: time.Millisecond,
+		Attempts: 3}, OnDrop: func(id string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		drops = append(drops, id+": "+err.Error())
+	}})
+	a := sampleAlert()
+	a.ID = "a1"
+	q.Send(a)
+	closeWithin(t, q, 5*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"a1: gave up after 3 attempts: FAKE receiver down"}
+	if tries != 3 || !slices.Equal(drops, want) {
+		t.Errorf("tries %d, drops %q; want 3 and %q", tries, drops, want)
+	}
+	if st := q.Stats(); st.Failed != 1 {
+		t.Errorf("stats = %+v, want 1 failed", st)
 	}
 }
 
