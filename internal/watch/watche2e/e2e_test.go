@@ -252,23 +252,32 @@ alerts:
 		t.Fatalf("no checkpoint saved: %+v, %v", st, err)
 	}
 
-	// A session while watch is down is reported after the restart; the
-	// one already reported is not reported again.
-	want = session(t, role, password, "psql")
+	// Sessions while watch is down are read after the restart: one with
+	// another tool is reported; one with psql again, inside the group
+	// window saved with the state, is a repeat, counted and not sent.
+	session(t, role, password, "psql")
+	want = session(t, role, password, "pgAdmin")
 	p2 := startWatch(t, config)
 	p2.waitLine("source pg: following, continuing where the last run stopped")
-	if second := p2.waitAlert(watch.DetectInteractive); second.SessionID != want {
+	if second := p2.waitAlert(watch.DetectInteractive); second.SessionID != want ||
+		second.Application != "pgAdmin" {
 		t.Errorf("after restart: %+v, want session %s", second, want)
-	}
-	// Another tool, so that the alert is not a repeat of the psql one
-	// (which the group window would fold into a later summary).
-	want = session(t, role, password, "pgAdmin")
-	if third := p2.waitAlert(watch.DetectInteractive); third.SessionID != want ||
-		third.Application != "pgAdmin" {
-		t.Errorf("third alert %+v, want session %s", third, want)
 	}
 	if code := p2.stop(); code != 0 {
 		t.Fatalf("exit %d after SIGTERM, want 0; output:\n%s", code, p2.errText())
+	}
+	st, err = watch.LoadState(watch.StatePath(filepath.Join(dir, "ward.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeats := -1
+	for _, g := range st.Groups {
+		if g.First.ID == first.ID {
+			repeats = g.Count
+		}
+	}
+	if repeats != 1 {
+		t.Errorf("group of the first alert counts %d repeats (-1: not saved), want 1", repeats)
 	}
 	select {
 	case a := <-p2.alerts:
